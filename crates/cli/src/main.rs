@@ -1,0 +1,80 @@
+//! The `rwenas` command-line program.
+
+mod device;
+mod output;
+mod search;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Multi-objective neural architecture search with random-weight evaluation.
+#[derive(Debug, Parser)]
+#[command(name = "rwenas", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Search a space with NSGA-II for architectures that trade RWE error against FLOPs.
+    Search(search::SearchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Search(args) => search::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            if let Some(hint) = error.hint() {
+                eprintln!("{hint}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error of a command: one line saying what failed, and an optional line saying what
+/// to do.
+#[derive(Debug)]
+pub struct CliError {
+    message: String,
+    hint: Option<String>,
+}
+
+impl CliError {
+    /// Creates an error from its message.
+    pub fn new(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Adds the line that says what to do.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl<E: std::error::Error> From<E> for CliError {
+    fn from(error: E) -> Self {
+        CliError::new(error.to_string())
+    }
+}

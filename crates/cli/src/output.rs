@@ -1,0 +1,171 @@
+//! The output folder of a search and the text the program prints.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use rwenas::{EvaluationRecord, GenerationSummary};
+use serde::Serialize;
+
+use crate::CliError;
+
+/// Files that mark a folder as holding a search.
+const SEARCH_FILES: [&str; 4] = [
+    "config.json",
+    "evaluations.jsonl",
+    "checkpoint.json",
+    "front.json",
+];
+
+/// The folder a search writes its results to.
+pub struct OutputFolder {
+    path: PathBuf,
+}
+
+impl OutputFolder {
+    /// Creates the folder for a new search.
+    ///
+    /// # Errors
+    ///
+    /// When the folder already holds a search, so that no result is overwritten, or when it
+    /// cannot be created.
+    pub fn create(path: &Path) -> Result<Self, CliError> {
+        if let Some(existing) = SEARCH_FILES.iter().find(|file| path.join(file).exists()) {
+            return Err(CliError::new(format!(
+                "output folder {} already holds a search ({existing} exists)",
+                path.display()
+            ))
+            .with_hint("choose another --out, or remove the folder to start over"));
+        }
+        fs::create_dir_all(path).map_err(|error| {
+            CliError::new(format!(
+                "cannot create output folder {}: {error}",
+                path.display()
+            ))
+        })?;
+        Ok(OutputFolder {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Returns the folder's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `value` as pretty JSON to `name`, through a temporary file and a rename so that
+    /// a reader never sees half a file.
+    pub fn write_json<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<(), CliError> {
+        let mut text = serde_json::to_string_pretty(value)?;
+        text.push('\n');
+        self.write_atomic(name, text.as_bytes())
+    }
+
+    /// Writes the front as CSV to `name`.
+    pub fn write_front_csv(&self, name: &str, front: &[EvaluationRecord]) -> Result<(), CliError> {
+        let mut text = String::from("rank,rwe_error,flops,params,genome\n");
+        for (index, record) in front.iter().enumerate() {
+            let genome: Vec<String> = record.genome.iter().map(i64::to_string).collect();
+            text.push_str(&format!(
+                "{},{},{},{},{}\n",
+                index + 1,
+                record
+                    .rwe_error
+                    .map_or(String::new(), |error| error.to_string()),
+                record.flops,
+                record.params,
+                genome.join(" ")
+            ));
+        }
+        self.write_atomic(name, text.as_bytes())
+    }
+
+    /// Appends one JSON line per record to `name` and syncs the file to disk.
+    pub fn append_jsonl(&self, name: &str, records: &[EvaluationRecord]) -> Result<(), CliError> {
+        let path = self.path.join(name);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|error| write_error(&path, error))?;
+        let mut writer = BufWriter::new(file);
+        for record in records {
+            serde_json::to_writer(&mut writer, record)?;
+            writer
+                .write_all(b"\n")
+                .map_err(|error| write_error(&path, error))?;
+        }
+        let file = writer
+            .into_inner()
+            .map_err(|error| write_error(&path, error.into_error()))?;
+        file.sync_all().map_err(|error| write_error(&path, error))
+    }
+
+    fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<(), CliError> {
+        let path = self.path.join(name);
+        let temporary = self.path.join(format!(".{name}.tmp"));
+        let mut file = File::create(&temporary).map_err(|error| write_error(&temporary, error))?;
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(|error| write_error(&temporary, error))?;
+        fs::rename(&temporary, &path).map_err(|error| write_error(&path, error))
+    }
+}
+
+fn write_error(path: &Path, error: std::io::Error) -> CliError {
+    CliError::new(format!("cannot write {}: {error}", path.display()))
+}
+
+/// Formats the one-line summary of a generation.
+pub fn summary_line(summary: &GenerationSummary, generations: usize) -> String {
+    let errors = summary.front.iter().filter_map(|record| record.rwe_error);
+    let best = errors.fold(f64::INFINITY, f64::min);
+    let flops = summary.front.iter().map(|record| record.flops);
+    let (low, high) = flops.fold((u64::MAX, 0), |(low, high), value| {
+        (low.min(value), high.max(value))
+    });
+    let failures = summary
+        .evaluated
+        .iter()
+        .filter(|record| record.failure.is_some())
+        .count();
+    let mut line = format!(
+        "generation {}/{}: {} evaluated in {:.1} s, front of {}, best RWE error {:.4}, \
+         FLOPs {:.2}M to {:.2}M",
+        summary.generation + 1,
+        generations,
+        summary.evaluated.len(),
+        summary.elapsed.as_secs_f64(),
+        summary.front.len(),
+        best,
+        low as f64 / 1e6,
+        high as f64 / 1e6
+    );
+    if failures > 0 {
+        line.push_str(&format!(", {failures} failed"));
+    }
+    line
+}
+
+/// Formats the front as a table.
+pub fn front_table(front: &[EvaluationRecord]) -> String {
+    let mut table = format!(
+        "{:>4}  {:>9}  {:>11}  {:>9}  architecture\n",
+        "#", "RWE error", "MFLOPs", "params"
+    );
+    for (index, record) in front.iter().enumerate() {
+        let error = record
+            .rwe_error
+            .map_or("failed".to_string(), |error| format!("{error:.4}"));
+        let architecture = record.architecture.lines().next().unwrap_or_default();
+        table.push_str(&format!(
+            "{:>4}  {:>9}  {:>11.3}  {:>9}  {}\n",
+            index + 1,
+            error,
+            record.flops as f64 / 1e6,
+            record.params,
+            architecture
+        ));
+    }
+    table
+}

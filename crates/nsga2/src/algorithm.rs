@@ -1,0 +1,556 @@
+//! The NSGA-II runner.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::EvaluationError;
+use crate::config::Nsga2Config;
+use crate::error::Nsga2Error;
+use crate::hash::{BuildPassThroughHasher, genome_hash, same_genome};
+use crate::individual::Individual;
+use crate::observer::{GenerationReport, Observer};
+use crate::problem::{Evaluation, Problem, VariableKind};
+use crate::state::{CacheEntry, Nsga2State, STATE_FORMAT_VERSION};
+use crate::survival::rank_and_crowding_survival;
+use crate::termination::Termination;
+
+/// Outcome of [`Nsga2::run`].
+#[derive(Debug, Clone)]
+pub struct Nsga2Result {
+    /// Final population.
+    pub population: Vec<Individual>,
+    /// Feasible members of the final population's first front.
+    pub front: Vec<Individual>,
+    /// Generations completed, counting the initial population.
+    pub generations: usize,
+    /// Total evaluations of the run, including those before a resume.
+    pub evaluations: usize,
+    /// Wall time of this `run` call.
+    pub elapsed: Duration,
+}
+
+/// NSGA-II (Deb et al. 2002) over a [`Problem`].
+///
+/// Each [`Nsga2::step`] runs one generation: the first evaluates the initial population
+/// (generation 0), later ones create offspring by selection, crossover and mutation,
+/// evaluate the new genomes as one batch and apply rank-and-crowding survival to parents
+/// plus offspring.
+pub struct Nsga2<P: Problem> {
+    problem: P,
+    config: Nsga2Config,
+    bounds: Vec<(f64, f64)>,
+    kind: VariableKind,
+    n_obj: usize,
+    n_constr: usize,
+    state: Nsga2State,
+    report: GenerationReport,
+}
+
+/// Derives the random number generator of one generation from the run seed, so that any
+/// generation can be replayed without the generator state of the previous ones.
+pub fn generation_rng(seed: u64, generation: usize) -> StdRng {
+    fn splitmix64(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let mut state = seed;
+    let mut mixed =
+        splitmix64(&mut state) ^ (generation as u64).wrapping_mul(0xd605_bbb5_8c8a_bbfd);
+    let mut seed_bytes = [0u8; 32];
+    for chunk in seed_bytes.chunks_exact_mut(8) {
+        chunk.copy_from_slice(&splitmix64(&mut mixed).to_le_bytes());
+    }
+    StdRng::from_seed(seed_bytes)
+}
+
+impl<P: Problem> std::fmt::Debug for Nsga2<P> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Nsga2")
+            .field("config", &self.config)
+            .field("generations_completed", &self.state.generations_completed)
+            .field("evaluations", &self.state.evaluations)
+            .finish_non_exhaustive()
+    }
+}
+
+fn checked_bounds(problem: &impl Problem) -> Result<Vec<(f64, f64)>, Nsga2Error> {
+    let n_var = problem.n_var();
+    if n_var == 0 {
+        return Err(Nsga2Error::InvalidProblem(
+            "n_var is 0 but must be at least 1".into(),
+        ));
+    }
+    if problem.n_obj() == 0 {
+        return Err(Nsga2Error::InvalidProblem(
+            "n_obj is 0 but must be at least 1".into(),
+        ));
+    }
+    let bounds = problem.bounds();
+    if bounds.len() != n_var {
+        return Err(Nsga2Error::InvalidProblem(format!(
+            "bounds() returned {} pairs but n_var is {n_var}",
+            bounds.len()
+        )));
+    }
+    let integer = problem.variable_kind() == VariableKind::Integer;
+    let mut checked = Vec::with_capacity(n_var);
+    for (index, &(lower, upper)) in bounds.iter().enumerate() {
+        if !lower.is_finite() || !upper.is_finite() {
+            return Err(Nsga2Error::InvalidBounds {
+                index,
+                reason: format!("lower {lower} and upper {upper} must both be finite"),
+            });
+        }
+        if lower > upper {
+            return Err(Nsga2Error::InvalidBounds {
+                index,
+                reason: format!("lower {lower} is above upper {upper}"),
+            });
+        }
+        if integer {
+            let (lower_int, upper_int) = (lower.ceil(), upper.floor());
+            if lower_int > upper_int {
+                return Err(Nsga2Error::InvalidBounds {
+                    index,
+                    reason: format!("[{lower}, {upper}] contains no integer"),
+                });
+            }
+            checked.push((lower_int, upper_int));
+        } else {
+            checked.push((lower, upper));
+        }
+    }
+    Ok(checked)
+}
+
+/// Clamps a genome into its bounds and rounds integer genes.
+fn repair(x: &mut [f64], bounds: &[(f64, f64)], kind: VariableKind) {
+    for (gene, &(lower, upper)) in x.iter_mut().zip(bounds) {
+        let value = if kind == VariableKind::Integer {
+            gene.round()
+        } else {
+            *gene
+        };
+        // NaN from a custom operator is replaced by the lower bound.
+        *gene = if value.is_nan() {
+            lower
+        } else {
+            value.clamp(lower, upper)
+        };
+    }
+}
+
+fn individual_from_entry(entry: &CacheEntry, n_obj: usize) -> Individual {
+    let (objectives, constraint_violation) = if entry.failure.is_some() {
+        (vec![f64::INFINITY; n_obj], f64::INFINITY)
+    } else {
+        let violation = entry.constraints.iter().map(|g| g.max(0.0)).sum();
+        (entry.objectives.clone(), violation)
+    };
+    Individual {
+        x: entry.x.clone(),
+        objectives,
+        constraints: entry.constraints.clone(),
+        constraint_violation,
+        rank: usize::MAX,
+        crowding_distance: 0.0,
+        failure: entry.failure.clone(),
+    }
+}
+
+impl<P: Problem> Nsga2<P> {
+    /// Creates a runner after checking the configuration and the problem's sizes and bounds.
+    pub fn new(problem: P, config: Nsga2Config) -> Result<Self, Nsga2Error> {
+        config.validate()?;
+        let bounds = checked_bounds(&problem)?;
+        let state = Nsga2State::new(config.seed);
+        Ok(Self {
+            kind: problem.variable_kind(),
+            n_obj: problem.n_obj(),
+            n_constr: problem.n_constr(),
+            problem,
+            config,
+            bounds,
+            state,
+            report: GenerationReport::default(),
+        })
+    }
+
+    /// Continues a run from a saved state. With the same problem and configuration the
+    /// result is bit-identical to the uninterrupted run.
+    pub fn resume(problem: P, config: Nsga2Config, state: Nsga2State) -> Result<Self, Nsga2Error> {
+        let mut runner = Self::new(problem, config)?;
+        if state.format_version != STATE_FORMAT_VERSION {
+            return Err(Nsga2Error::StateMismatch(format!(
+                "format_version is {} but this crate reads {STATE_FORMAT_VERSION}",
+                state.format_version
+            )));
+        }
+        if state.seed != runner.config.seed {
+            return Err(Nsga2Error::StateMismatch(format!(
+                "state seed is {} but the configuration seed is {}",
+                state.seed, runner.config.seed
+            )));
+        }
+        if state.population.len() > runner.config.population_size {
+            return Err(Nsga2Error::StateMismatch(format!(
+                "state population has {} individuals but population_size is {}",
+                state.population.len(),
+                runner.config.population_size
+            )));
+        }
+        if state.generations_completed > 0 && state.population.is_empty() {
+            return Err(Nsga2Error::StateMismatch(format!(
+                "state has {} completed generations but an empty population",
+                state.generations_completed
+            )));
+        }
+        let n_var = runner.bounds.len();
+        for (index, individual) in state.population.iter().enumerate() {
+            if individual.x.len() != n_var || individual.objectives.len() != runner.n_obj {
+                return Err(Nsga2Error::StateMismatch(format!(
+                    "population member {index} has {} variables and {} objectives but the \
+                     problem has {n_var} and {}",
+                    individual.x.len(),
+                    individual.objectives.len(),
+                    runner.n_obj
+                )));
+            }
+        }
+        runner.state = state;
+        Ok(runner)
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &Nsga2State {
+        &self.state
+    }
+
+    /// Consumes the runner and returns its state.
+    pub fn into_state(self) -> Nsga2State {
+        self.state
+    }
+
+    /// The problem.
+    pub fn problem(&self) -> &P {
+        &self.problem
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Nsga2Config {
+        &self.config
+    }
+
+    /// Report of the last completed step (empty before the first).
+    pub fn last_report(&self) -> &GenerationReport {
+        &self.report
+    }
+
+    /// Runs one generation: the initial population on the first call, otherwise mating,
+    /// evaluation of the new offspring and survival.
+    ///
+    /// Failed evaluations never return an error. A problem that returns the wrong number of
+    /// results, objectives or constraints does, and leaves the state unchanged.
+    pub fn step(&mut self) -> Result<&GenerationReport, Nsga2Error> {
+        let generation = self.state.generations_completed;
+        let mut rng = generation_rng(self.config.seed, generation);
+        let candidates = if generation == 0 {
+            self.sample_initial(&mut rng)
+        } else {
+            self.mate(&mut rng)
+        };
+        let (offspring, evaluated, cache_hits) = self.evaluate(candidates)?;
+        let failures = evaluated.iter().filter(|ind| ind.failure.is_some()).count();
+
+        let mut merged = std::mem::take(&mut self.state.population);
+        merged.extend(offspring);
+        self.state.population = rank_and_crowding_survival(
+            merged,
+            self.config.population_size,
+            self.config.front_pruning,
+            &mut rng,
+        );
+        self.state.generations_completed += 1;
+
+        let front = self
+            .state
+            .population
+            .iter()
+            .enumerate()
+            .filter(|(_, ind)| ind.rank == 0 && ind.is_feasible())
+            .map(|(index, _)| index)
+            .collect();
+        self.report = GenerationReport {
+            generation,
+            evaluated,
+            cache_hits,
+            failures,
+            front,
+            evaluations: self.state.evaluations,
+        };
+        Ok(&self.report)
+    }
+
+    /// Runs generations until `termination` is met, calling every observer after each.
+    pub fn run(
+        &mut self,
+        termination: &Termination,
+        observers: &mut [&mut dyn Observer],
+    ) -> Result<Nsga2Result, Nsga2Error> {
+        let start = Instant::now();
+        while !termination.is_met(
+            self.state.generations_completed,
+            self.state.evaluations,
+            start.elapsed(),
+        ) {
+            self.step()?;
+            for observer in observers.iter_mut() {
+                observer.on_generation(&self.state, &self.report);
+            }
+        }
+        let front = self
+            .state
+            .population
+            .iter()
+            .filter(|ind| ind.rank == 0 && ind.is_feasible())
+            .cloned()
+            .collect();
+        Ok(Nsga2Result {
+            population: self.state.population.clone(),
+            front,
+            generations: self.state.generations_completed,
+            evaluations: self.state.evaluations,
+            elapsed: start.elapsed(),
+        })
+    }
+
+    /// Samples the initial population uniformly in the bounds (integers uniformly among the
+    /// integers in the bounds), re-drawing duplicates when duplicate elimination is on.
+    fn sample_initial(&self, rng: &mut StdRng) -> Vec<Vec<f64>> {
+        let target = self.config.population_size;
+        let mut genomes: Vec<Vec<f64>> = Vec::with_capacity(target);
+        let mut seen = GenomeSet::default();
+        let mut rounds = 0;
+        while genomes.len() < target && rounds < self.config.max_mating_rounds {
+            rounds += 1;
+            for _ in genomes.len()..target {
+                let x: Vec<f64> = self
+                    .bounds
+                    .iter()
+                    .map(|&(lower, upper)| match self.kind {
+                        VariableKind::Real => lower + rng.random::<f64>() * (upper - lower),
+                        VariableKind::Integer => {
+                            let span = upper - lower + 1.0;
+                            (lower + (rng.random::<f64>() * span).floor()).min(upper)
+                        }
+                    })
+                    .collect();
+                if self.config.eliminate_duplicates && !seen.insert(&x, &genomes) {
+                    continue;
+                }
+                genomes.push(x);
+            }
+        }
+        genomes
+    }
+
+    /// Creates offspring as pymoo's mating loop does: select, cross and mutate in rounds,
+    /// drop children identical to a population member or an earlier child, and stop after
+    /// `max_mating_rounds` rounds even when fewer children than requested are left.
+    fn mate(&self, rng: &mut StdRng) -> Vec<Vec<f64>> {
+        let population = &self.state.population;
+        let target = self.config.effective_offspring_size();
+        let dedupe = self.config.eliminate_duplicates;
+
+        let mut seen = GenomeSet::default();
+        if dedupe {
+            for individual in population {
+                seen.insert_unchecked(&individual.x);
+            }
+        }
+        let mut offspring: Vec<Vec<f64>> = Vec::with_capacity(target);
+        let mut parents: Vec<usize> = Vec::with_capacity(target);
+        let mut rounds = 0;
+        while offspring.len() < target && rounds < self.config.max_mating_rounds {
+            rounds += 1;
+            let n_matings = (target - offspring.len()).div_ceil(2);
+            parents.clear();
+            self.config
+                .selection
+                .select(population, 2 * n_matings, rng, &mut parents);
+            let mut children: Vec<Vec<f64>> = Vec::with_capacity(2 * n_matings);
+            for pair in parents.chunks_exact(2) {
+                let mut child1 = population[pair[0]].x.clone();
+                let mut child2 = population[pair[1]].x.clone();
+                self.config
+                    .crossover
+                    .crossover(&mut child1, &mut child2, &self.bounds, rng);
+                for child in [&mut child1, &mut child2] {
+                    self.config.mutation.mutate(child, &self.bounds, rng);
+                    repair(child, &self.bounds, self.kind);
+                }
+                children.push(child1);
+                children.push(child2);
+            }
+            for child in children {
+                if offspring.len() == target {
+                    break;
+                }
+                if dedupe && !seen.insert_against(&child, population, &offspring) {
+                    continue;
+                }
+                offspring.push(child);
+            }
+        }
+        offspring
+    }
+
+    /// Evaluates the genomes missing from the cache as one batch and returns the offspring
+    /// individuals, the newly evaluated individuals and the number of cache hits.
+    fn evaluate(
+        &mut self,
+        genomes: Vec<Vec<f64>>,
+    ) -> Result<(Vec<Individual>, Vec<Individual>, usize), Nsga2Error> {
+        let hashes: Vec<u64> = genomes.iter().map(|x| genome_hash(x)).collect();
+        // Genomes to evaluate, each listed once even if it appears twice in the batch.
+        let mut pending: Vec<usize> = Vec::new();
+        let mut pending_by_hash: HashMap<u64, Vec<usize>, BuildPassThroughHasher> =
+            HashMap::default();
+        let mut cache_hits = 0;
+        for (index, x) in genomes.iter().enumerate() {
+            if self.state.cache.get_hashed(hashes[index], x).is_some() {
+                cache_hits += 1;
+                continue;
+            }
+            let queued = pending_by_hash.entry(hashes[index]).or_default();
+            if queued.iter().any(|&other| same_genome(&genomes[other], x)) {
+                continue;
+            }
+            queued.push(index);
+            pending.push(index);
+        }
+
+        let batch: Vec<Vec<f64>> = pending.iter().map(|&i| genomes[i].clone()).collect();
+        let results = if batch.is_empty() {
+            Vec::new()
+        } else {
+            self.problem.evaluate_batch(&batch)
+        };
+        if results.len() != batch.len() {
+            return Err(Nsga2Error::BatchSize {
+                expected: batch.len(),
+                actual: results.len(),
+            });
+        }
+        let mut entries = Vec::with_capacity(batch.len());
+        for (index, (x, result)) in batch.into_iter().zip(results).enumerate() {
+            entries.push(self.check_result(index, x, result)?);
+        }
+
+        let mut evaluated = Vec::with_capacity(entries.len());
+        self.state.evaluations += entries.len();
+        for (entry, &index) in entries.into_iter().zip(&pending) {
+            evaluated.push(individual_from_entry(&entry, self.n_obj));
+            self.state.cache.insert_hashed(hashes[index], entry);
+        }
+        let mut offspring = Vec::with_capacity(genomes.len());
+        for (x, hash) in genomes.iter().zip(&hashes) {
+            if let Some(entry) = self.state.cache.get_hashed(*hash, x) {
+                offspring.push(individual_from_entry(entry, self.n_obj));
+            }
+        }
+        Ok((offspring, evaluated, cache_hits))
+    }
+
+    /// Checks one evaluation result; a NaN objective or constraint becomes a failure.
+    fn check_result(
+        &self,
+        index: usize,
+        x: Vec<f64>,
+        result: Result<Evaluation, EvaluationError>,
+    ) -> Result<CacheEntry, Nsga2Error> {
+        let evaluation = match result {
+            Ok(evaluation) => evaluation,
+            Err(error) => {
+                return Ok(CacheEntry {
+                    x,
+                    objectives: Vec::new(),
+                    constraints: Vec::new(),
+                    failure: Some(error.0),
+                });
+            }
+        };
+        if evaluation.objectives.len() != self.n_obj {
+            return Err(Nsga2Error::ObjectiveCount {
+                index,
+                expected: self.n_obj,
+                actual: evaluation.objectives.len(),
+            });
+        }
+        if evaluation.constraints.len() != self.n_constr {
+            return Err(Nsga2Error::ConstraintCount {
+                index,
+                expected: self.n_constr,
+                actual: evaluation.constraints.len(),
+            });
+        }
+        let nan_objective = evaluation.objectives.iter().position(|f| f.is_nan());
+        let nan_constraint = evaluation.constraints.iter().position(|g| g.is_nan());
+        let failure = match (nan_objective, nan_constraint) {
+            (Some(m), _) => Some(format!("objective {m} is NaN")),
+            (None, Some(j)) => Some(format!("constraint {j} is NaN")),
+            (None, None) => None,
+        };
+        Ok(CacheEntry {
+            x,
+            objectives: evaluation.objectives,
+            constraints: evaluation.constraints,
+            failure,
+        })
+    }
+}
+
+/// Set of genome hashes used to detect duplicates; equal hashes are confirmed bit for bit.
+#[derive(Default)]
+struct GenomeSet {
+    hashes: HashSet<u64, BuildPassThroughHasher>,
+}
+
+impl GenomeSet {
+    fn insert_unchecked(&mut self, x: &[f64]) {
+        self.hashes.insert(genome_hash(x));
+    }
+
+    /// Inserts `x` unless an identical genome is among `accepted`; returns true when new.
+    fn insert(&mut self, x: &[f64], accepted: &[Vec<f64>]) -> bool {
+        let hash = genome_hash(x);
+        if !self.hashes.insert(hash) && accepted.iter().any(|other| same_genome(other, x)) {
+            return false;
+        }
+        true
+    }
+
+    /// Inserts `x` unless an identical genome is in the population or among the accepted
+    /// offspring; returns true when new.
+    fn insert_against(
+        &mut self,
+        x: &[f64],
+        population: &[Individual],
+        offspring: &[Vec<f64>],
+    ) -> bool {
+        let hash = genome_hash(x);
+        if self.hashes.insert(hash) {
+            return true;
+        }
+        let duplicate = population.iter().any(|ind| same_genome(&ind.x, x))
+            || offspring.iter().any(|other| same_genome(other, x));
+        !duplicate
+    }
+}

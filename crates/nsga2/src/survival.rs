@@ -1,0 +1,90 @@
+//! Rank-and-crowding survival (Deb et al. 2002).
+
+use rand::RngExt;
+use rand::rngs::StdRng;
+
+use serde::{Deserialize, Serialize};
+
+use crate::crowding::{crowding_distance, descending, prune_by_crowding};
+use crate::individual::Individual;
+use crate::sorting::{constrained_non_dominated_ranks, fronts_from_ranks};
+
+/// How survival truncates the front that does not fit whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum FrontPruning {
+    /// Keep the members with the largest crowding distance computed once on the whole
+    /// front, ties broken at random (Deb et al. 2002, as in pymoo 0.6.2).
+    OneShot,
+    /// Remove the member with the smallest crowding distance one at a time and update its
+    /// neighbours' distances after each removal, ties broken at random (Kukkonen and Deb
+    /// 2006). This spreads the survivors more evenly at the same cost order.
+    #[default]
+    Iterative,
+}
+
+/// Keeps `n_survive` individuals: whole fronts under constraint domination while they fit,
+/// then members of the splitting front chosen by crowding distance as `pruning` says. Rank
+/// and crowding distance are computed on the merged set and stored in each survivor.
+pub fn rank_and_crowding_survival(
+    mut merged: Vec<Individual>,
+    n_survive: usize,
+    pruning: FrontPruning,
+    rng: &mut StdRng,
+) -> Vec<Individual> {
+    let ranks = {
+        let points: Vec<&[f64]> = merged.iter().map(|ind| ind.objectives.as_slice()).collect();
+        let violations: Vec<f64> = merged.iter().map(|ind| ind.constraint_violation).collect();
+        constrained_non_dominated_ranks(&points, &violations)
+    };
+    let fronts = fronts_from_ranks(&ranks);
+    let mut survivors: Vec<usize> = Vec::with_capacity(n_survive);
+    for (rank, front) in fronts.iter().enumerate() {
+        if survivors.len() >= n_survive {
+            break;
+        }
+        let distances = {
+            let points: Vec<&[f64]> = front
+                .iter()
+                .map(|&i| merged[i].objectives.as_slice())
+                .collect();
+            crowding_distance(&points)
+        };
+        for (&index, &distance) in front.iter().zip(&distances) {
+            merged[index].rank = rank;
+            merged[index].crowding_distance = distance;
+        }
+        let remaining = n_survive - survivors.len();
+        if front.len() <= remaining {
+            survivors.extend_from_slice(front);
+        } else if pruning == FrontPruning::Iterative {
+            let points: Vec<&[f64]> = front
+                .iter()
+                .map(|&i| merged[i].objectives.as_slice())
+                .collect();
+            let tie_keys: Vec<u64> = front.iter().map(|_| rng.random::<u64>()).collect();
+            let (kept, final_distances) = prune_by_crowding(&points, remaining, &tie_keys);
+            for &k in &kept {
+                merged[front[k]].crowding_distance = final_distances[k];
+                survivors.push(front[k]);
+            }
+        } else {
+            let mut keyed: Vec<(f64, u64, usize)> = front
+                .iter()
+                .zip(&distances)
+                .map(|(&index, &distance)| (distance, rng.random::<u64>(), index))
+                .collect();
+            keyed.sort_unstable_by(|a, b| descending(a.0, b.0).then(a.1.cmp(&b.1)));
+            survivors.extend(keyed[..remaining].iter().map(|entry| entry.2));
+        }
+    }
+    survivors.sort_unstable();
+    let mut keep = vec![false; merged.len()];
+    for &index in &survivors {
+        keep[index] = true;
+    }
+    merged
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(individual, kept)| kept.then_some(individual))
+        .collect()
+}

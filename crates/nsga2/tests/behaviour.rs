@@ -1,0 +1,289 @@
+//! Engine behaviour: reproducibility, validation, failures, constraints and the cache.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use rwenas_nsga2::operators::{PolynomialMutation, SimulatedBinaryCrossover, TwoPointCrossover};
+use rwenas_nsga2::problems::Zdt1;
+use rwenas_nsga2::sorting::constrained_dominates;
+use rwenas_nsga2::{
+    Evaluation, EvaluationError, Nsga2, Nsga2Config, Nsga2Error, Problem, Termination, VariableKind,
+};
+
+fn front_objectives(seed: u64) -> Vec<Vec<f64>> {
+    let mut nsga2 = Nsga2::new(Zdt1::new(10), Nsga2Config::new(30).with_seed(seed)).unwrap();
+    let result = nsga2.run(&Termination::Generations(15), &mut []).unwrap();
+    result.front.into_iter().map(|ind| ind.objectives).collect()
+}
+
+#[test]
+fn same_seed_gives_same_front() {
+    assert_eq!(front_objectives(3), front_objectives(3));
+    assert_ne!(front_objectives(3), front_objectives(4));
+}
+
+fn error_message(config: Nsga2Config) -> String {
+    Nsga2::new(Zdt1::new(5), config).unwrap_err().to_string()
+}
+
+#[test]
+fn invalid_settings_are_named() {
+    assert_eq!(
+        error_message(Nsga2Config::new(1)),
+        "population_size is 1 but must be at least 2"
+    );
+    assert!(error_message(Nsga2Config::new(11)).contains("offspring_size is 11 but must be even"));
+    let crossover = SimulatedBinaryCrossover {
+        probability: 1.5,
+        ..Default::default()
+    };
+    assert_eq!(
+        error_message(Nsga2Config::new(10).with_crossover(crossover)),
+        "crossover probability is 1.5 but must be in [0, 1]"
+    );
+    let mutation = PolynomialMutation {
+        eta: -1.0,
+        ..Default::default()
+    };
+    assert!(
+        error_message(Nsga2Config::new(10).with_mutation(mutation))
+            .starts_with("mutation eta is -1 but must be")
+    );
+    let mutation = PolynomialMutation {
+        variable_probability: Some(-0.1),
+        ..Default::default()
+    };
+    assert!(
+        error_message(Nsga2Config::new(10).with_mutation(mutation))
+            .contains("variable_probability is -0.1")
+    );
+    assert!(Nsga2::new(Zdt1::new(5), Nsga2Config::new(11).with_offspring_size(10)).is_ok());
+}
+
+struct Custom {
+    bounds: Vec<(f64, f64)>,
+    n_obj: usize,
+    returned_objectives: usize,
+    fail_below: f64,
+    nan_below: f64,
+}
+
+impl Custom {
+    fn new() -> Self {
+        Self {
+            bounds: vec![(0.0, 1.0); 3],
+            n_obj: 2,
+            returned_objectives: 2,
+            fail_below: -1.0,
+            nan_below: -1.0,
+        }
+    }
+}
+
+impl Problem for Custom {
+    fn n_var(&self) -> usize {
+        self.bounds.len()
+    }
+    fn n_obj(&self) -> usize {
+        self.n_obj
+    }
+    fn bounds(&self) -> Vec<(f64, f64)> {
+        self.bounds.clone()
+    }
+    fn evaluate(&self, x: &[f64]) -> Result<Evaluation, EvaluationError> {
+        if x[0] < self.fail_below {
+            return Err(EvaluationError::new("out of memory"));
+        }
+        if x[0] < self.nan_below {
+            return Ok(Evaluation::new(vec![f64::NAN; self.returned_objectives]));
+        }
+        let objectives = (0..self.returned_objectives)
+            .map(|m| if m == 0 { x[0] } else { 1.0 - x[0] + x[1] })
+            .collect();
+        Ok(Evaluation::new(objectives))
+    }
+}
+
+#[test]
+fn bounds_above_are_rejected() {
+    let mut problem = Custom::new();
+    problem.bounds[1] = (2.0, 1.0);
+    let error = Nsga2::new(problem, Nsga2Config::new(10)).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "bounds of variable 1 are invalid: lower 2 is above upper 1"
+    );
+}
+
+#[test]
+fn wrong_objective_count_is_error() {
+    let mut problem = Custom::new();
+    problem.returned_objectives = 3;
+    let mut nsga2 = Nsga2::new(problem, Nsga2Config::new(10)).unwrap();
+    let error = nsga2.step().unwrap_err();
+    assert!(matches!(
+        error,
+        Nsga2Error::ObjectiveCount {
+            expected: 2,
+            actual: 3,
+            ..
+        }
+    ));
+    assert!(
+        error.to_string().contains("returned 3 objectives"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("n_obj = 2"), "{error}");
+    assert_eq!(nsga2.state().evaluations, 0);
+}
+
+#[test]
+fn failed_evaluation_ranks_worst() {
+    let mut problem = Custom::new();
+    problem.fail_below = 0.2;
+    problem.nan_below = 0.4;
+    let mut nsga2 = Nsga2::new(problem, Nsga2Config::new(40).with_seed(1)).unwrap();
+    let report = nsga2.step().unwrap().clone();
+    assert!(report.failures > 0, "the seed should produce failures");
+    let population = &nsga2.state().population;
+    let worst_success = population
+        .iter()
+        .filter(|ind| ind.failure.is_none())
+        .map(|ind| ind.rank)
+        .max()
+        .unwrap();
+    for individual in population.iter().filter(|ind| ind.failure.is_some()) {
+        assert!(individual.rank > worst_success);
+        assert_eq!(individual.constraint_violation, f64::INFINITY);
+    }
+    let messages: HashSet<&str> = report
+        .evaluated
+        .iter()
+        .filter_map(|ind| ind.failure.as_deref())
+        .collect();
+    assert!(messages.contains("out of memory"));
+    assert!(messages.contains("objective 0 is NaN"));
+    // The run continues past the failures and drives them out of the population.
+    let result = nsga2.run(&Termination::Generations(10), &mut []).unwrap();
+    assert_eq!(result.generations, 10);
+    assert!(result.population.iter().all(|ind| ind.failure.is_none()));
+}
+
+#[test]
+fn constraint_domination_order() {
+    assert!(constrained_dominates(&[5.0, 5.0], 0.0, &[0.0, 0.0], 0.1));
+    assert!(!constrained_dominates(&[0.0, 0.0], 0.1, &[5.0, 5.0], 0.0));
+    assert!(constrained_dominates(&[9.0, 9.0], 0.1, &[0.0, 0.0], 0.2));
+    assert!(!constrained_dominates(&[0.0, 0.0], 0.2, &[0.0, 0.0], 0.2));
+    assert!(constrained_dominates(&[0.0, 1.0], 0.0, &[1.0, 1.0], 0.0));
+    assert!(!constrained_dominates(&[0.0, 2.0], 0.0, &[1.0, 1.0], 0.0));
+}
+
+/// Minimises `(x0, 1 - x0)` subject to `x0 >= 0.5`.
+struct Constrained;
+
+impl Problem for Constrained {
+    fn n_var(&self) -> usize {
+        2
+    }
+    fn n_obj(&self) -> usize {
+        2
+    }
+    fn n_constr(&self) -> usize {
+        1
+    }
+    fn bounds(&self) -> Vec<(f64, f64)> {
+        vec![(0.0, 1.0); 2]
+    }
+    fn evaluate(&self, x: &[f64]) -> Result<Evaluation, EvaluationError> {
+        Ok(Evaluation::with_constraints(
+            vec![x[0], 1.0 - x[0] + x[1]],
+            vec![0.5 - x[0]],
+        ))
+    }
+}
+
+#[test]
+fn constrained_run_reaches_feasible_front() {
+    let mut nsga2 = Nsga2::new(Constrained, Nsga2Config::new(20).with_seed(5)).unwrap();
+    let result = nsga2.run(&Termination::Generations(30), &mut []).unwrap();
+    assert!(!result.front.is_empty());
+    for individual in &result.front {
+        assert!(individual.x[0] >= 0.5);
+        assert_eq!(individual.constraint_violation, 0.0);
+    }
+}
+
+/// Integer problem with 5^3 = 125 genomes, so duplicates are frequent.
+struct SmallInteger {
+    evaluated: Mutex<Vec<Vec<f64>>>,
+}
+
+impl Problem for SmallInteger {
+    fn n_var(&self) -> usize {
+        3
+    }
+    fn n_obj(&self) -> usize {
+        2
+    }
+    fn bounds(&self) -> Vec<(f64, f64)> {
+        vec![(0.0, 4.0); 3]
+    }
+    fn variable_kind(&self) -> VariableKind {
+        VariableKind::Integer
+    }
+    fn evaluate(&self, x: &[f64]) -> Result<Evaluation, EvaluationError> {
+        self.evaluated.lock().unwrap().push(x.to_vec());
+        Ok(Evaluation::new(vec![x[0] + x[1], 8.0 - x[0] + x[2]]))
+    }
+}
+
+#[test]
+fn duplicates_never_reevaluated() {
+    let problem = SmallInteger {
+        evaluated: Mutex::new(Vec::new()),
+    };
+    let config = Nsga2Config::new(20)
+        .with_seed(9)
+        .with_crossover(TwoPointCrossover::default())
+        .with_mutation(PolynomialMutation::default());
+    let mut nsga2 = Nsga2::new(&problem, config).unwrap();
+    let result = nsga2.run(&Termination::Generations(40), &mut []).unwrap();
+    let evaluated = problem.evaluated.lock().unwrap().clone();
+    assert_eq!(evaluated.len(), result.evaluations);
+    let mut unique = HashSet::new();
+    for x in &evaluated {
+        assert!(
+            x.iter()
+                .all(|v| v.fract() == 0.0 && (0.0..=4.0).contains(v))
+        );
+        assert!(unique.insert(x.iter().map(|v| v.to_bits()).collect::<Vec<_>>()));
+    }
+    assert!(evaluated.len() <= 125);
+    let population: HashSet<Vec<u64>> = result
+        .population
+        .iter()
+        .map(|ind| ind.x.iter().map(|v| v.to_bits()).collect())
+        .collect();
+    assert_eq!(
+        population.len(),
+        result.population.len(),
+        "population has duplicates"
+    );
+}
+
+#[test]
+fn evaluation_budget_stops_run() {
+    let mut nsga2 = Nsga2::new(Zdt1::new(5), Nsga2Config::new(10)).unwrap();
+    let result = nsga2
+        .run(
+            &Termination::Any(vec![
+                Termination::Evaluations(55),
+                Termination::Generations(100),
+            ]),
+            &mut [],
+        )
+        .unwrap();
+    assert_eq!(result.evaluations, 60);
+    assert_eq!(result.generations, 6);
+}

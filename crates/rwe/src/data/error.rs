@@ -1,0 +1,188 @@
+//! Errors of the dataset loaders, the split and the normalisation.
+
+use std::path::PathBuf;
+
+/// Error raised while loading, splitting or normalising a dataset.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataError {
+    /// A file or folder could not be read.
+    #[error("failed to read {path}: {source}")]
+    Io {
+        /// File or folder that failed.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+    /// A required file or folder does not exist.
+    #[error("{path} not found: {hint}")]
+    Missing {
+        /// Path that was expected.
+        path: PathBuf,
+        /// Expected content of the path and how to provide it.
+        hint: String,
+    },
+    /// No supported dataset layout was found under a path.
+    #[error(
+        "no dataset found at {path}: looked for {looked_for}. Point the path at a \
+         `cifar-10-batches-bin` folder (the CIFAR-10 binary version from \
+         https://www.cs.toronto.edu/~kriz/cifar.html), a folder that contains one, an image \
+         folder with `train/<class>/` and `test/<class>/`, or a `.tar.gz` of such a folder"
+    )]
+    NotFound {
+        /// Path that was searched.
+        path: PathBuf,
+        /// The layouts and file names that were checked.
+        looked_for: String,
+    },
+    /// A CIFAR binary file whose size is not a whole number of records.
+    #[error(
+        "{path} is truncated or not a CIFAR binary batch: its size of {size} bytes is not a \
+         multiple of the record size {record_size}; download the file again"
+    )]
+    Truncated {
+        /// Binary batch file.
+        path: PathBuf,
+        /// File size in bytes.
+        size: u64,
+        /// Bytes per record (label bytes plus pixels).
+        record_size: usize,
+    },
+    /// A label outside the list of class names.
+    #[error(
+        "{path}: record {record} has label {label}, but only {classes} class names are listed; \
+         check that the class-name file belongs to this dataset"
+    )]
+    InvalidLabel {
+        /// Binary batch file.
+        path: PathBuf,
+        /// Record index within the file.
+        record: usize,
+        /// Label value read.
+        label: u16,
+        /// Number of class names.
+        classes: usize,
+    },
+    /// An image that could not be decoded.
+    #[error("failed to decode image {path}: {source}")]
+    Decode {
+        /// Image file, or archive member as `archive:member`.
+        path: String,
+        /// Decoder error.
+        source: image::ImageError,
+    },
+    /// An image whose size differs from the first image of the dataset.
+    #[error(
+        "image {path} is {found_width}x{found_height} pixels, but the first image of the dataset \
+         is {width}x{height}; resize all images to one size"
+    )]
+    ImageSize {
+        /// Image file, or archive member as `archive:member`.
+        path: String,
+        /// Width of the first image.
+        width: usize,
+        /// Height of the first image.
+        height: usize,
+        /// Width of this image.
+        found_width: usize,
+        /// Height of this image.
+        found_height: usize,
+    },
+    /// A class folder without any `.jpg`, `.jpeg` or `.png` file.
+    #[error(
+        "class folder {path} contains no .jpg, .jpeg or .png image; add images or remove the folder"
+    )]
+    EmptyClass {
+        /// Class folder, or archive member as `archive:member`.
+        path: String,
+    },
+    /// The train and test splits of an image folder list different classes.
+    #[error(
+        "{path}: the train split has classes {train:?} but the test split has {test:?}; \
+         both splits need the same class folders"
+    )]
+    ClassMismatch {
+        /// Dataset root or archive.
+        path: PathBuf,
+        /// Class names of the train split.
+        train: Vec<String>,
+        /// Class names of the test split.
+        test: Vec<String>,
+    },
+    /// An archive member whose path is absolute or contains `..`.
+    #[error("archive {archive} contains the unsafe member path {member:?}; rejecting the archive")]
+    UnsafeArchivePath {
+        /// Archive file.
+        archive: PathBuf,
+        /// Member path as stored.
+        member: String,
+    },
+    /// Archive members under different top-level folders.
+    #[error(
+        "archive {archive}: member {member:?} does not share the top-level folder {expected:?} \
+         of the earlier members; pack one `train/` and `test/` tree, optionally inside one folder"
+    )]
+    ArchiveLayout {
+        /// Archive file.
+        archive: PathBuf,
+        /// Member path as stored.
+        member: String,
+        /// Top-level folder of the earlier members, empty when there was none.
+        expected: String,
+    },
+    /// A dataset without images.
+    #[error("the dataset contains no images")]
+    Empty,
+    /// A dataset whose fields disagree (pixel count, labels, classes).
+    #[error("inconsistent dataset: {0}")]
+    Inconsistent(String),
+    /// A requested split size that the classes cannot share equally.
+    #[error(
+        "requested {split} size {requested} is not divisible by the {classes} classes; \
+         use a multiple of {classes}"
+    )]
+    SplitNotDivisible {
+        /// `"train"` or `"validation"`.
+        split: &'static str,
+        /// Requested total size.
+        requested: usize,
+        /// Number of classes.
+        classes: usize,
+    },
+    /// A requested split size larger than a class provides.
+    #[error(
+        "requested {split} size {requested} needs {per_class} images of class {class:?}, but its \
+         {split} split has only {available}; request at most {max_total}"
+    )]
+    SplitTooLarge {
+        /// `"train"` or `"validation"`.
+        split: &'static str,
+        /// Requested total size.
+        requested: usize,
+        /// Images needed per class.
+        per_class: usize,
+        /// Class name.
+        class: String,
+        /// Images of the class in that split.
+        available: usize,
+        /// Largest total size all classes can provide.
+        max_total: usize,
+    },
+    /// An image index outside the dataset.
+    #[error("image index {index} is out of range for a dataset of {len} images")]
+    IndexOutOfRange {
+        /// Requested index.
+        index: usize,
+        /// Dataset length.
+        len: usize,
+    },
+}
+
+impl DataError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

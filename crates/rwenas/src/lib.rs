@@ -1,0 +1,29 @@
+//! Multi-objective neural architecture search with random-weight evaluation.
+//!
+//! This crate joins the rwenas crates into one search: a [`SearchSpace`](rwenas_space::SearchSpace) decodes genomes into
+//! networks, an [`Estimator`] scores their accuracy (by default [`RweEstimator`], the
+//! random-weight evaluation), [`rwenas_flops`] counts their cost, and NSGA-II
+//! ([`rwenas_nsga2`]) searches the trade-off, one generation per [`Search::step`].
+//!
+//! The member crates are re-exported: [`genome`], [`space`], [`flops`], [`nsga2`], [`nn`] and
+//! [`rwe`].
+#![warn(missing_docs)]
+
+mod estimator;
+mod problem;
+mod record;
+mod rwe_estimator;
+mod search;
+
+pub use estimator::{Estimator, Score};
+pub use problem::{NasProblem, ProgressCallback};
+pub use record::EvaluationRecord;
+pub use rwe_estimator::RweEstimator;
+pub use search::{GenerationSummary, Search, SearchConfig};
+
+pub use rwenas_flops as flops;
+pub use rwenas_genome as genome;
+pub use rwenas_nn as nn;
+pub use rwenas_nsga2 as nsga2;
+pub use rwenas_rwe as rwe;
+pub use rwenas_space as space;

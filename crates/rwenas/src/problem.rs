@@ -1,0 +1,195 @@
+//! The architecture search as an NSGA-II problem.
+
+use std::sync::Mutex;
+
+use rwenas_flops::{Convention, Counts};
+use rwenas_genome::Genome;
+use rwenas_nsga2::{Evaluation, EvaluationError, Problem, VariableKind};
+use rwenas_space::SearchSpace;
+
+use crate::{Estimator, EvaluationRecord, Score};
+
+/// Joins a search space, an accuracy estimator and the FLOPs counter into a two-objective
+/// problem: minimise the estimated error and the multiply-accumulates.
+///
+/// Every evaluation is also kept as an [`EvaluationRecord`]; [`NasProblem::take_records`]
+/// hands the new ones to the caller after each generation.
+pub struct NasProblem<'a> {
+    space: &'a dyn SearchSpace,
+    estimator: &'a dyn Estimator,
+    seed: u64,
+    records: Mutex<Vec<EvaluationRecord>>,
+    progress: Option<ProgressCallback<'a>>,
+}
+
+/// Called after every evaluation with its record, for example to advance a progress bar.
+pub type ProgressCallback<'a> = Box<dyn Fn(&EvaluationRecord) + Send + Sync + 'a>;
+
+impl<'a> NasProblem<'a> {
+    /// Creates the problem. `seed` and each genome's stable hash together fix the random
+    /// weights of that genome's network, so a genome scores the same in every run with the
+    /// same seed, whatever order it is evaluated in.
+    pub fn new(space: &'a dyn SearchSpace, estimator: &'a dyn Estimator, seed: u64) -> Self {
+        NasProblem {
+            space,
+            estimator,
+            seed,
+            records: Mutex::new(Vec::new()),
+            progress: None,
+        }
+    }
+
+    /// Returns the problem with a callback that runs after every evaluation.
+    pub fn with_progress(mut self, progress: ProgressCallback<'a>) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Returns the search space.
+    pub fn space(&self) -> &dyn SearchSpace {
+        self.space
+    }
+
+    fn record(&self, record: EvaluationRecord) {
+        if let Some(progress) = &self.progress {
+            progress(&record);
+        }
+        self.lock().push(record);
+    }
+
+    /// Removes and returns the records of the evaluations made since the last call.
+    pub fn take_records(&self) -> Vec<EvaluationRecord> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<EvaluationRecord>> {
+        // A poisoned lock only means another thread panicked while pushing a record: the
+        // vector itself is still valid.
+        self.records
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Converts decision variables into the genome they encode.
+    pub fn genome(x: &[f64]) -> Genome {
+        Genome::new(x.iter().map(|&value| value.round() as i64).collect())
+    }
+
+    fn failed(&self, genome: &Genome, message: String) -> EvaluationError {
+        self.record(EvaluationRecord {
+            genome: genome.genes().to_vec(),
+            rwe_error: None,
+            flops: 0,
+            params: 0,
+            architecture: String::new(),
+            feature_seconds: 0.0,
+            classifier_seconds: 0.0,
+            failure: Some(message.clone()),
+            generation: None,
+        });
+        EvaluationError::new(message)
+    }
+}
+
+impl NasProblem<'_> {
+    fn finish(
+        &self,
+        genome: &Genome,
+        counts: &Counts,
+        score: Result<Score, String>,
+    ) -> Result<Evaluation, EvaluationError> {
+        match score {
+            Ok(score) if score.error.is_finite() => {
+                let architecture = self.space.describe(genome).unwrap_or_default();
+                self.record(EvaluationRecord {
+                    genome: genome.genes().to_vec(),
+                    rwe_error: Some(score.error),
+                    flops: counts.macs,
+                    params: counts.params,
+                    architecture,
+                    feature_seconds: score.feature_seconds,
+                    classifier_seconds: score.classifier_seconds,
+                    failure: None,
+                    generation: None,
+                });
+                Ok(Evaluation::new(vec![score.error, counts.macs as f64]))
+            }
+            Ok(score) => Err(self.failed(genome, format!("error is {}", score.error))),
+            Err(message) => Err(self.failed(genome, message)),
+        }
+    }
+}
+
+impl Problem for NasProblem<'_> {
+    fn n_var(&self) -> usize {
+        self.space.bounds().len()
+    }
+
+    fn n_obj(&self) -> usize {
+        2
+    }
+
+    fn bounds(&self) -> Vec<(f64, f64)> {
+        let bounds = self.space.bounds();
+        bounds
+            .lower()
+            .iter()
+            .zip(bounds.upper())
+            .map(|(&lower, &upper)| (lower as f64, upper as f64))
+            .collect()
+    }
+
+    fn variable_kind(&self) -> VariableKind {
+        VariableKind::Integer
+    }
+
+    fn evaluate(&self, x: &[f64]) -> Result<Evaluation, EvaluationError> {
+        self.evaluate_batch(&[x.to_vec()])
+            .pop()
+            .unwrap_or_else(|| Err(EvaluationError::new("the estimator returned no score")))
+    }
+
+    fn evaluate_batch(&self, xs: &[Vec<f64>]) -> Vec<Result<Evaluation, EvaluationError>> {
+        // Decode and count first: a genome that does not decode fails without reaching the
+        // estimator.
+        let mut prepared = Vec::with_capacity(xs.len());
+        let mut results: Vec<Option<Result<Evaluation, EvaluationError>>> =
+            (0..xs.len()).map(|_| None).collect();
+        for (index, x) in xs.iter().enumerate() {
+            let genome = Self::genome(x);
+            let decoded = self
+                .space
+                .decode(&genome)
+                .map_err(|error| error.to_string());
+            let counted = decoded.and_then(|network| {
+                rwenas_flops::count(&network, Convention::ConvLinear)
+                    .map(|counts| (network, counts))
+                    .map_err(|error| error.to_string())
+            });
+            match counted {
+                Ok((network, counts)) => prepared.push((index, genome, network, counts)),
+                Err(message) => results[index] = Some(Err(self.failed(&genome, message))),
+            }
+        }
+
+        // Score in chunks as wide as the estimator's parallelism, so that progress is
+        // reported as evaluations finish rather than once per generation.
+        let width = self.estimator.parallelism().max(1);
+        for chunk in prepared.chunks(width) {
+            let batch: Vec<_> = chunk
+                .iter()
+                .map(|(_, genome, network, _)| (network.clone(), self.seed ^ genome.stable_hash()))
+                .collect();
+            let scores = self.estimator.score_batch(&batch);
+            for ((index, genome, _, counts), score) in chunk.iter().zip(scores) {
+                results[*index] = Some(self.finish(genome, counts, score));
+            }
+        }
+        results
+            .into_iter()
+            .map(|result| {
+                result.unwrap_or_else(|| Err(EvaluationError::new("genome was not evaluated")))
+            })
+            .collect()
+    }
+}

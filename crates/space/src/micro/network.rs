@@ -1,0 +1,295 @@
+//! The CIFAR network of DARTS (quark0/darts, `NetworkCIFAR`) and NSGA-Net built from a
+//! genotype.
+//!
+//! Layout: a stem of a 3x3 convolution to `3C` channels and batch norm (no ReLU); `L`
+//! cells, reduction cells at positions `L/3` and `2L/3` (integer division) doubling `C`;
+//! global average pooling and a linear classifier. A cell preprocesses its older input with
+//! a factorized reduction when the previous cell was a reduction cell, otherwise with
+//! ReLU, 1x1 convolution and batch norm, and its newer input with ReLU, 1x1 convolution and
+//! batch norm. In a reduction cell the units that read input 0 or 1 have stride 2. A node
+//! sums its two units; the cell output concatenates the states of its concat list, so it
+//! has `C` times the list's length channels. The optional auxiliary head reads cell `2L/3`.
+//!
+//! NOTE: only the CIFAR layout is built. DARTS' ImageNet layout (two strided stems, 7x7
+//! average pooling head) is not implemented.
+
+use serde::{Deserialize, Serialize};
+
+use super::genotype::DartsGenotype;
+use super::operation::{conv, factorized_reduce, relu_conv_bn};
+use crate::SpaceError;
+use crate::network::{AuxiliaryHead, Classifier, Graph, Layer, Network, NodeId};
+
+/// Channels of the stem are this multiple of the initial channels.
+const STEM_MULTIPLIER: usize = 3;
+
+/// Size of a micro network, chosen separately from the genome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MicroScale {
+    /// Initial channels `C` of the first cells (the stem has `3C`).
+    pub initial_channels: usize,
+    /// Number of cells `L`, reduction cells included.
+    pub layers: usize,
+    /// Classes of the classifier.
+    pub classes: usize,
+    /// Height and width of the square RGB input.
+    pub input_size: usize,
+    /// Whether to build the auxiliary head after cell `2L/3`.
+    pub auxiliary: bool,
+}
+
+impl MicroScale {
+    /// Creates NSGA-Net's search scale on CIFAR-10: 10 initial channels, 5 cells, 10 classes, 32x32
+    /// input, no auxiliary head.
+    pub fn search() -> Self {
+        MicroScale {
+            initial_channels: 10,
+            layers: 5,
+            classes: 10,
+            input_size: 32,
+            auxiliary: false,
+        }
+    }
+
+    /// Creates the deployment scale on CIFAR-10: 20 cells, 10 classes, 32x32 input, with
+    /// `initial_channels` (34 in NSGA-Net, 36 in DARTS) and an optional auxiliary head.
+    pub fn deployment(initial_channels: usize, auxiliary: bool) -> Self {
+        MicroScale {
+            initial_channels,
+            layers: 20,
+            classes: 10,
+            input_size: 32,
+            auxiliary,
+        }
+    }
+
+    /// Checks that every size is positive and the initial channels are even.
+    ///
+    /// # Errors
+    ///
+    /// [`SpaceError::InvalidScale`] naming the value.
+    pub fn validate(&self) -> Result<(), SpaceError> {
+        let sizes = [
+            ("initial channels", self.initial_channels),
+            ("layers", self.layers),
+            ("classes", self.classes),
+            ("input size", self.input_size),
+        ];
+        if let Some((name, _)) = sizes.iter().find(|(_, value)| *value == 0) {
+            return Err(SpaceError::InvalidScale(format!("{name} must be positive")));
+        }
+        if !self.initial_channels.is_multiple_of(2) {
+            return Err(SpaceError::InvalidScale(format!(
+                "initial channels are {}; use an even number, because factorized reductions \
+                 split the channels into two halves",
+                self.initial_channels
+            )));
+        }
+        Ok(())
+    }
+
+    /// Returns whether cell `index` (from 0) is a reduction cell.
+    pub fn is_reduction(&self, index: usize) -> bool {
+        index == self.layers / 3 || index == 2 * self.layers / 3
+    }
+}
+
+/// Channels and kind of one cell.
+struct CellPlan {
+    older_channels: usize,
+    newer_channels: usize,
+    channels: usize,
+    reduction: bool,
+    reduction_before: bool,
+}
+
+/// Builds the CIFAR network of a genotype at a scale. Cells keep the genotype's concat
+/// lists and may have any number of nodes.
+///
+/// # Errors
+///
+/// The errors of [`MicroScale::validate`] and [`DartsGenotype::validate`], and
+/// [`SpaceError::InvalidNetwork`] when the input is too small for the reductions.
+pub fn build_network(genotype: &DartsGenotype, scale: &MicroScale) -> Result<Network, SpaceError> {
+    scale.validate()?;
+    genotype.validate()?;
+    let mut graph = Graph::new();
+    let stem_channels = STEM_MULTIPLIER * scale.initial_channels;
+    let stem = graph.chain(
+        [
+            conv(3, stem_channels, [3, 3], [1, 1], [1, 1]),
+            Layer::BatchNorm2d {
+                channels: stem_channels,
+            },
+        ],
+        0,
+    );
+
+    let (mut older, mut newer) = (stem, stem);
+    let (mut older_channels, mut newer_channels) = (stem_channels, stem_channels);
+    let mut channels = scale.initial_channels;
+    let mut reduction_before = false;
+    let mut auxiliary_source = None;
+    for index in 0..scale.layers {
+        let reduction = scale.is_reduction(index);
+        if reduction {
+            channels *= 2;
+        }
+        let plan = CellPlan {
+            older_channels,
+            newer_channels,
+            channels,
+            reduction,
+            reduction_before,
+        };
+        let output = append_cell(&mut graph, older, newer, genotype, &plan);
+        let concat = if reduction {
+            &genotype.reduce_concat
+        } else {
+            &genotype.normal_concat
+        };
+        (older, newer) = (newer, output);
+        (older_channels, newer_channels) = (newer_channels, concat.len() * channels);
+        reduction_before = reduction;
+        if index == 2 * scale.layers / 3 {
+            auxiliary_source = Some((output, newer_channels));
+        }
+    }
+
+    graph.output = graph.layer(Layer::GlobalAvgPool, newer);
+    let network = Network {
+        input: [3, scale.input_size, scale.input_size],
+        backbone: graph,
+        classifier: Classifier {
+            in_features: newer_channels,
+            classes: scale.classes,
+        },
+        auxiliary: auxiliary_source
+            .filter(|_| scale.auxiliary)
+            .map(|(source, channels)| auxiliary_head(source, channels, scale.classes)),
+    };
+    network.validate()?;
+    Ok(network)
+}
+
+/// Appends one cell reading `older` and `newer` and returns the node of its output.
+fn append_cell(
+    graph: &mut Graph,
+    older: NodeId,
+    newer: NodeId,
+    genotype: &DartsGenotype,
+    plan: &CellPlan,
+) -> NodeId {
+    let channels = plan.channels;
+    let older = if plan.reduction_before {
+        factorized_reduce(graph, older, plan.older_channels, channels)
+    } else {
+        graph.chain(relu_conv_bn(plan.older_channels, channels), older)
+    };
+    let newer = graph.chain(relu_conv_bn(plan.newer_channels, channels), newer);
+    let (units, concat) = if plan.reduction {
+        (&genotype.reduce, &genotype.reduce_concat)
+    } else {
+        (&genotype.normal, &genotype.normal_concat)
+    };
+
+    let mut states = vec![older, newer];
+    for pair in units.chunks_exact(2) {
+        let summands = pair
+            .iter()
+            .map(|&(operation, input)| {
+                let stride = if plan.reduction && input < 2 { 2 } else { 1 };
+                operation.append(graph, states[input], channels, stride)
+            })
+            .collect();
+        states.push(graph.add(summands));
+    }
+    graph.concat(concat.iter().map(|&state| states[state]).collect())
+}
+
+/// Returns DARTS' CIFAR auxiliary head: ReLU, 5x5 average pooling of stride 3 without
+/// padding, 1x1 convolution to 128 with batch norm and ReLU, 2x2 convolution to 768 with
+/// batch norm and ReLU, then a linear layer.
+fn auxiliary_head(source: NodeId, channels: usize, classes: usize) -> AuxiliaryHead {
+    let mut graph = Graph::new();
+    graph.output = graph.chain(
+        [
+            Layer::Relu,
+            Layer::AvgPool2d {
+                kernel: [5, 5],
+                stride: [3, 3],
+                padding: [0, 0],
+                count_include_pad: false,
+            },
+            conv(channels, 128, [1, 1], [1, 1], [0, 0]),
+            Layer::BatchNorm2d { channels: 128 },
+            Layer::Relu,
+            conv(128, 768, [2, 2], [1, 1], [0, 0]),
+            Layer::BatchNorm2d { channels: 768 },
+            Layer::Relu,
+        ],
+        0,
+    );
+    AuxiliaryHead {
+        source,
+        graph,
+        classifier: Classifier {
+            in_features: 768,
+            classes,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::micro::catalogue;
+
+    #[test]
+    fn darts_v2_parameters_match_published_code() {
+        let genotype = catalogue::genotype("darts_v2").unwrap();
+        let network = build_network(&genotype, &MicroScale::deployment(36, true)).unwrap();
+        // Parameter count of DARTS' NetworkCIFAR(36, 10, 20, auxiliary) for DARTS_V2.
+        assert_eq!(network.parameters(), 3_349_342);
+        // Auxiliary head at 576 input channels:
+        // conv 576*128 + BN 2*128 + conv 128*768*2*2 + BN 2*768 + linear 768*10 + 10
+        // = 73,728 + 256 + 393,216 + 1,536 + 7,690.
+        assert_eq!(network.auxiliary_parameters(), 476_426);
+        assert_eq!(network.feature_dim(), 576);
+    }
+
+    #[test]
+    fn search_scale_has_160_features() {
+        let genotype = catalogue::genotype("darts_v2").unwrap();
+        let network = build_network(&genotype, &MicroScale::search()).unwrap();
+        // C = 10 doubles twice to 40; four concatenated nodes give 160 channels.
+        assert_eq!(network.feature_dim(), 160);
+        assert_eq!(network.backbone.parameters(), 53_360);
+    }
+
+    #[test]
+    fn auxiliary_head_reads_8x8_maps() {
+        let genotype = catalogue::genotype("darts_v2").unwrap();
+        let network = build_network(&genotype, &MicroScale::deployment(36, true)).unwrap();
+        let shapes = network.validate().unwrap();
+        let head = network.auxiliary.as_ref().unwrap();
+        assert_eq!(shapes[head.source], [576, 8, 8]);
+    }
+
+    #[test]
+    fn odd_channels_are_rejected() {
+        let genotype = catalogue::genotype("darts_v2").unwrap();
+        let error = build_network(&genotype, &MicroScale::deployment(35, false)).unwrap_err();
+        assert!(matches!(error, SpaceError::InvalidScale(_)));
+    }
+
+    #[test]
+    fn tiny_input_is_an_error_not_a_panic() {
+        let genotype = catalogue::genotype("darts_v2").unwrap();
+        let scale = MicroScale {
+            input_size: 1,
+            ..MicroScale::search()
+        };
+        assert!(build_network(&genotype, &scale).is_err());
+    }
+}
