@@ -1,7 +1,10 @@
 //! The `rwenas` command-line program.
 
 mod device;
+mod evaluate;
+mod flops;
 mod output;
+mod plot;
 mod search;
 
 use std::process::ExitCode;
@@ -20,12 +23,18 @@ struct Cli {
 enum Command {
     /// Search a space with NSGA-II for architectures that trade RWE error against FLOPs.
     Search(search::SearchArgs),
+    /// Score one architecture by random-weight evaluation.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Count the multiply-accumulates and parameters of one architecture.
+    Flops(flops::FlopsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Search(args) => search::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Flops(args) => flops::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

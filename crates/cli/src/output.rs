@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rwenas::{EvaluationRecord, GenerationSummary};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::CliError;
 
@@ -48,6 +49,77 @@ impl OutputFolder {
         })
     }
 
+    /// Opens the folder of a stopped search.
+    ///
+    /// # Errors
+    ///
+    /// When the folder does not hold a search configuration.
+    pub fn open(path: &Path) -> Result<Self, CliError> {
+        if !path.join("config.json").is_file() {
+            return Err(CliError::new(format!(
+                "{} does not hold a search: config.json is missing",
+                path.display()
+            ))
+            .with_hint("pass the --out folder of the search to continue"));
+        }
+        Ok(OutputFolder {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Reads the JSON file `name`.
+    pub fn read_json<T: DeserializeOwned>(&self, name: &str) -> Result<T, CliError> {
+        let path = self.path.join(name);
+        let text = fs::read_to_string(&path)
+            .map_err(|error| CliError::new(format!("cannot read {}: {error}", path.display())))?;
+        serde_json::from_str(&text)
+            .map_err(|error| CliError::new(format!("invalid {}: {error}", path.display())))
+    }
+
+    /// Reads the JSON Lines file `name`; a missing file has no lines. A last line without
+    /// its newline, left by a write that was cut short, is ignored.
+    pub fn read_jsonl<T: DeserializeOwned>(&self, name: &str) -> Result<Vec<T>, CliError> {
+        let path = self.path.join(name);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(error) => {
+                return Err(CliError::new(format!(
+                    "cannot read {}: {error}",
+                    path.display()
+                )));
+            }
+        };
+        let complete = match text.rfind('\n') {
+            Some(end) => &text[..end],
+            None => "",
+        };
+        complete
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(index, line)| {
+                serde_json::from_str(line).map_err(|error| {
+                    CliError::new(format!(
+                        "invalid line {} of {}: {error}",
+                        index + 1,
+                        path.display()
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces the JSON Lines file `name` with `records`, atomically.
+    pub fn rewrite_jsonl(&self, name: &str, records: &[EvaluationRecord]) -> Result<(), CliError> {
+        let mut text = String::new();
+        for record in records {
+            text.push_str(&serde_json::to_string(record)?);
+            text.push('\n');
+        }
+        self.write_atomic(name, text.as_bytes())
+    }
+
     /// Returns the folder's path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -80,6 +152,34 @@ impl OutputFolder {
         self.write_atomic(name, text.as_bytes())
     }
 
+    /// Writes `text` to `name`, creating its parent folders.
+    pub fn write_text(&self, name: &str, text: &str) -> Result<(), CliError> {
+        if let Some(parent) = Path::new(name).parent() {
+            let parent = self.path.join(parent);
+            fs::create_dir_all(&parent).map_err(|error| write_error(&parent, error))?;
+        }
+        self.write_atomic(name, text.as_bytes())
+    }
+
+    /// Writes the front after `generation` (0 for the initial population) as
+    /// `fronts/generation-NNN.json` and `.csv`, numbered from 1.
+    pub fn write_front(
+        &self,
+        generation: usize,
+        front: &[EvaluationRecord],
+    ) -> Result<(), CliError> {
+        let stem = format!("fronts/generation-{:03}", generation + 1);
+        let mut text = serde_json::to_string_pretty(front)?;
+        text.push('\n');
+        self.write_text(&format!("{stem}.json"), &text)?;
+        self.write_front_csv(&format!("{stem}.csv"), front)
+    }
+
+    /// Reads the front that [`OutputFolder::write_front`] wrote after `generation`.
+    pub fn read_front(&self, generation: usize) -> Result<Vec<EvaluationRecord>, CliError> {
+        self.read_json(&format!("fronts/generation-{:03}.json", generation + 1))
+    }
+
     /// Appends one JSON line per record to `name` and syncs the file to disk.
     pub fn append_jsonl(&self, name: &str, records: &[EvaluationRecord]) -> Result<(), CliError> {
         let path = self.path.join(name);
@@ -103,7 +203,11 @@ impl OutputFolder {
 
     fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<(), CliError> {
         let path = self.path.join(name);
-        let temporary = self.path.join(format!(".{name}.tmp"));
+        let file_name = path.file_name().map_or_else(
+            || name.to_string(),
+            |file_name| file_name.to_string_lossy().into_owned(),
+        );
+        let temporary = path.with_file_name(format!(".{file_name}.tmp"));
         let mut file = File::create(&temporary).map_err(|error| write_error(&temporary, error))?;
         file.write_all(bytes)
             .and_then(|()| file.sync_all())
@@ -157,7 +261,13 @@ pub fn front_table(front: &[EvaluationRecord]) -> String {
         let error = record
             .rwe_error
             .map_or("failed".to_string(), |error| format!("{error:.4}"));
-        let architecture = record.architecture.lines().next().unwrap_or_default();
+        // The genotype line is the one-line form of a micro architecture; other spaces
+        // show their first line.
+        let lines = || record.architecture.lines();
+        let architecture = lines()
+            .find_map(|line| line.strip_prefix("genotype: "))
+            .or_else(|| lines().next())
+            .unwrap_or_default();
         table.push_str(&format!(
             "{:>4}  {:>9}  {:>11.3}  {:>9}  {}\n",
             index + 1,

@@ -1,11 +1,11 @@
 //! The `search` command.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use rwenas::nsga2::save_checkpoint;
+use rwenas::nsga2::{load_checkpoint, save_checkpoint};
 use rwenas::rwe::{DataSource, RweConfig, RweData, Split};
 use rwenas::space::SearchSpace;
 use rwenas::space::macro_space::{MacroScale, MacroSpace};
@@ -15,10 +15,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::CliError;
 use crate::output::{self, OutputFolder};
+use crate::plot;
 
 /// Arguments of `rwenas search`.
 #[derive(Debug, Args)]
 pub struct SearchArgs {
+    /// Continue the stopped search in this folder, with every setting it was started with.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = [
+            "space", "preset", "data", "out", "seed", "population", "generations",
+            "train_size", "valid_size", "epochs", "device",
+        ]
+    )]
+    resume: Option<PathBuf>,
     /// Search space.
     #[arg(long, value_enum, default_value_t = SpaceKind::Micro)]
     space: SpaceKind,
@@ -105,7 +116,7 @@ impl Preset {
     /// Returns (population, generations, train size, validation size, epochs).
     fn values(self) -> (usize, usize, usize, usize, usize) {
         match self {
-            Preset::Quick => (8, 4, 2_000, 500, 30),
+            Preset::Quick => (8, 3, 1_000, 500, 30),
             Preset::Paper => (20, 30, 40_000, 10_000, 30),
         }
     }
@@ -131,18 +142,120 @@ impl SearchArgs {
 
 /// Runs `rwenas search`.
 pub fn run(args: SearchArgs) -> Result<(), CliError> {
+    if let Some(dir) = &args.resume {
+        return resume(dir);
+    }
     let settings = args.settings();
     validate(&settings)?;
     let folder = OutputFolder::create(&args.out)?;
     let devices = parse_devices(&settings.device)?;
-    let data = load_data(&settings)?;
+    let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
     folder.write_json("config.json", &settings)?;
 
     let space = space_of(settings.space)?;
-    let mut rwe = RweConfig::default();
-    rwe.ensemble.epochs = settings.epochs;
-    let estimator = RweEstimator::new(data, rwe, devices);
+    let estimator = RweEstimator::new(data, rwe_config(&settings), devices);
     run_generations(&settings, space.as_ref(), &estimator, &folder, None)
+}
+
+/// Every evaluation and every generation's front so far, for the plot and the
+/// hypervolume.
+struct History {
+    evaluations: Vec<EvaluationRecord>,
+    fronts: Vec<Vec<EvaluationRecord>>,
+    /// FLOPs of the hypervolume's reference point: 1.1 times the largest FLOPs of the
+    /// initial population.
+    flops_reference: Option<f64>,
+}
+
+impl History {
+    /// Reads the records and fronts of the first `completed` generations from `folder`.
+    fn load(folder: &OutputFolder, completed: usize) -> Result<Self, CliError> {
+        let evaluations: Vec<EvaluationRecord> = folder.read_jsonl("evaluations.jsonl")?;
+        let fronts = (0..completed)
+            .map(|generation| folder.read_front(generation))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut history = History {
+            evaluations: Vec::new(),
+            fronts,
+            flops_reference: None,
+        };
+        history.add_evaluations(&evaluations);
+        Ok(history)
+    }
+
+    fn add(&mut self, summary: &rwenas::GenerationSummary) {
+        self.add_evaluations(&summary.evaluated);
+        self.fronts.push(summary.front.clone());
+    }
+
+    fn add_evaluations(&mut self, records: &[EvaluationRecord]) {
+        self.evaluations.extend_from_slice(records);
+        if self.flops_reference.is_none() {
+            let initial = records.iter().filter(|record| record.generation == Some(0));
+            let largest = initial.map(|record| record.flops).max();
+            self.flops_reference = largest.map(|flops| 1.1 * flops as f64);
+        }
+    }
+
+    /// Returns the hypervolume of `front` in the (RWE error, FLOPs) plane with FLOPs divided
+    /// by the reference FLOPs and the reference point (1, 1).
+    fn hypervolume(&self, front: &[EvaluationRecord]) -> f64 {
+        let Some(reference) = self.flops_reference else {
+            return 0.0;
+        };
+        let points: Vec<[f64; 2]> = front
+            .iter()
+            .filter_map(|record| Some([record.rwe_error?, record.flops as f64 / reference]))
+            .collect();
+        rwenas::nsga2::indicators::hypervolume(&points, &[1.0, 1.0])
+    }
+}
+
+/// Continues the search stopped in `dir` after its last completed generation.
+fn resume(dir: &Path) -> Result<(), CliError> {
+    let folder = OutputFolder::open(dir)?;
+    let settings: SearchSettings = folder.read_json("config.json")?;
+    validate(&settings)?;
+    let state = load_checkpoint(dir.join("checkpoint.json")).map_err(|error| {
+        CliError::new(format!(
+            "cannot read {}: {error}",
+            dir.join("checkpoint.json").display()
+        ))
+        .with_hint("the search stopped before its first generation finished; start it again")
+    })?;
+
+    // Records of a generation that finished evaluating but not checkpointing are dropped:
+    // that generation runs again and, being deterministic, writes the same records.
+    let completed = state.generations_completed;
+    let records: Vec<EvaluationRecord> = folder
+        .read_jsonl("evaluations.jsonl")?
+        .into_iter()
+        .filter(|record: &EvaluationRecord| record.generation.is_some_and(|g| g < completed))
+        .collect();
+    folder.rewrite_jsonl("evaluations.jsonl", &records)?;
+
+    let devices = parse_devices(&settings.device)?;
+    let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
+    let space = space_of(settings.space)?;
+    let estimator = RweEstimator::new(data, rwe_config(&settings), devices);
+    eprintln!(
+        "resuming {} after generation {completed} of {}",
+        dir.display(),
+        settings.generations
+    );
+    run_generations(
+        &settings,
+        space.as_ref(),
+        &estimator,
+        &folder,
+        Some((state, records)),
+    )
+}
+
+fn rwe_config(settings: &SearchSettings) -> RweConfig {
+    let mut config = RweConfig::default();
+    config.ensemble.epochs = settings.epochs;
+    config
 }
 
 fn validate(settings: &SearchSettings) -> Result<(), CliError> {
@@ -176,24 +289,17 @@ fn space_of(kind: SpaceKind) -> Result<Box<dyn SearchSpace>, CliError> {
     })
 }
 
-/// Loads the training set at the settings' data path and splits it.
-pub fn load_data(settings: &SearchSettings) -> Result<RweData, CliError> {
-    let source = DataSource::detect(&settings.data).map_err(|error| {
-        CliError::new(format!(
-            "no data set found at {}: {error}",
-            settings.data.display()
-        ))
-        .with_hint(
+/// Loads the training set at `path` and splits it into `train_size` training and
+/// `valid_size` validation images.
+pub fn load_data(path: &Path, train_size: usize, valid_size: usize) -> Result<RweData, CliError> {
+    let source = DataSource::detect(path).map_err(|error| {
+        CliError::new(format!("no data set found at {}: {error}", path.display())).with_hint(
             "pass --data with a cifar-10-batches-bin folder, an image folder or a .tar.gz \
                  of one (CIFAR-10: https://www.cs.toronto.edu/~kriz/cifar.html)",
         )
     })?;
     let sets = source.load(None)?;
-    let split = Split::new(
-        &sets.train,
-        Some(settings.train_size),
-        Some(settings.valid_size),
-    )?;
+    let split = Split::new(&sets.train, Some(train_size), Some(valid_size))?;
     Ok(RweData::new(sets.train, split)?)
 }
 
@@ -226,6 +332,7 @@ pub fn run_generations(
         None => Search::new(problem, &config)?,
     };
 
+    let mut history = History::load(folder, search.completed())?;
     let start = Instant::now();
     while !search.is_finished() {
         let generation = search.completed();
@@ -238,14 +345,32 @@ pub fn run_generations(
         let summary = search.step()?;
         bar.finish_and_clear();
 
+        // Evaluations go to disk before the checkpoint that covers them, so a resumed
+        // search finds every record of the generations it skips.
         folder.append_jsonl("evaluations.jsonl", &summary.evaluated)?;
+        folder.write_front(summary.generation, &summary.front)?;
         save_checkpoint(folder.path().join("checkpoint.json"), search.state())?;
-        eprintln!("{}", output::summary_line(&summary, search.generations()));
+        history.add(&summary);
+        eprintln!(
+            "{}, hypervolume {:.4}",
+            output::summary_line(&summary, search.generations()),
+            history.hypervolume(&summary.front)
+        );
     }
 
     let front = search.front();
     folder.write_json("front.json", &front)?;
     folder.write_front_csv("front.csv", &front)?;
+    folder.write_text(
+        "fronts.svg",
+        &plot::fronts_svg(&history.evaluations, &history.fronts),
+    )?;
+    for (index, record) in front.iter().enumerate() {
+        let genome = rwenas::genome::Genome::new(record.genome.clone());
+        if let Ok(dot) = space.to_dot(&genome) {
+            folder.write_text(&format!("diagrams/front-{:02}.dot", index + 1), &dot)?;
+        }
+    }
     eprintln!(
         "search finished in {:.1} s; results in {}",
         start.elapsed().as_secs_f64(),

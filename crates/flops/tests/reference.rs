@@ -35,7 +35,7 @@ fn conv_bn_relu(in_channels: usize, out_channels: usize) -> [Layer; 3] {
 #[test]
 fn darts_v2_deployment_counts() {
     // DARTS' NetworkCIFAR(36, 10, 20, auxiliary=True) with the DARTS_V2 genotype, counted
-    // with hooks on the public PyTorch code.
+    // with PyTorch hooks as `CATALOGUE`.
     let network = darts_v2(MicroScale::deployment(36, true));
     let conv_linear = count(&network, Convention::ConvLinear).unwrap();
     assert_eq!(conv_linear.macs, 528_359_040);
@@ -196,12 +196,16 @@ fn inconsistent_network_is_an_error() {
     assert!(count(&network, Convention::ConvLinear).is_err());
 }
 
-/// Regression values of the other catalogue cells at C = 36, 20 cells, auxiliary head,
-/// as `(name, conv-linear MACs, NSGA-Net MACs, parameters, auxiliary parameters)`.
+/// Counts of the catalogue cells at C = 36, 20 cells, auxiliary head, as `(name,
+/// conv-linear MACs, NSGA-Net MACs, parameters, auxiliary parameters)`.
 ///
-/// NOTE: these come from this crate's builder and counter; only DARTS V2 was checked against
-/// counts of the public PyTorch code. The builder follows DARTS' NetworkCIFAR, which the
-/// first-cell arithmetic above checks layer by layer.
+/// Source: DARTS' `NetworkCIFAR` and operations (quark0/darts, `cnn/model.py` and
+/// `cnn/operations.py`; NSGA-Net's `models/micro_models.py` builds the same network)
+/// rebuilt with PyTorch 2.15, the genotypes of DARTS' `cnn/genotypes.py` and NSGA-Net's
+/// `models/micro_genotypes.py`, counted by forward hooks on one 32x32 image in eval mode.
+/// The hooks count convolution and linear MACs without bias, and for the NSGA-Net
+/// convention the rules of NSGA-Net's `misc/flops_counter.py`. Parameters exclude the
+/// auxiliary head, as DARTS' `utils.count_parameters_in_MB` does.
 const CATALOGUE: [(&str, u64, u64, u64, u64); 7] = [
     ("darts_v1", 500_987_520, 518_940_288, 3_169_414, 476_426),
     ("darts_v2", 528_359_040, 547_473_024, 3_349_342, 476_426),
@@ -211,6 +215,19 @@ const CATALOGUE: [(&str, u64, u64, u64, u64); 7] = [
     ("pnas", 706_026_528, 729_628_704, 4_481_110, 494_858),
     ("nsganet", 544_063_104, 563_868_288, 3_442_870, 476_426),
 ];
+
+#[test]
+fn nsganet_at_34_channels() {
+    // NSGA-Net's published scale of its cell, same PyTorch source as `CATALOGUE`.
+    let genotype = catalogue::genotype("nsganet").unwrap();
+    let network = build_network(&genotype, &MicroScale::deployment(34, true)).unwrap();
+    let counts = count(&network, Convention::ConvLinear).unwrap();
+    assert_eq!(counts.macs, 488_700_224);
+    assert_eq!(counts.params, 3_086_700);
+    assert_eq!(counts.auxiliary_params, 472_330);
+    let counts = count(&network, Convention::NsgaNet).unwrap();
+    assert_eq!(counts.macs, 507_405_120);
+}
 
 #[test]
 fn catalogue_counts() {
@@ -224,4 +241,21 @@ fn catalogue_counts() {
         let counts = count(&network, Convention::NsgaNet).unwrap();
         assert_eq!(counts.macs, nsga_net, "{name}");
     }
+}
+
+#[test]
+fn darts_v2_imagenet_counts() {
+    // DARTS' NetworkImageNet(48, 1000, 14, auxiliary) with the DARTS_V2 genotype on one
+    // 224x224 image, counted with PyTorch hooks as `CATALOGUE`. Parameters exclude the
+    // auxiliary head.
+    let network = darts_v2(MicroScale::imagenet(48, 14, true));
+    let counts = count(&network, Convention::ConvLinear).unwrap();
+    assert_eq!(counts.params, 4_718_752);
+    assert_eq!(counts.macs, 529_911_552);
+    assert_eq!(counts.auxiliary_params, 1_260_776);
+    // Classifier: 768 features x 1,000 classes.
+    assert_eq!(counts.macs - counts.backbone_macs, 768_000);
+    assert_eq!(counts.features, 768);
+    let counts = count(&network, Convention::NsgaNet).unwrap();
+    assert_eq!(counts.macs, 544_588_032);
 }

@@ -1,6 +1,7 @@
 //! Crowding distance (Deb et al. 2002).
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 
 /// Computes the crowding distance of each point of one front.
 ///
@@ -41,6 +42,12 @@ pub(crate) fn descending(a: f64, b: f64) -> Ordering {
 }
 
 const NONE: usize = usize::MAX;
+
+/// Maps an `f64` to an `i64` whose order is [`f64::total_cmp`]'s.
+fn total_order_key(value: f64) -> i64 {
+    let bits = value.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+}
 
 /// Crowding distance of one point from its current neighbours in every objective.
 fn linked_distance(
@@ -107,25 +114,23 @@ pub fn prune_by_crowding(
     };
     let mut alive = vec![true; n];
     let mut n_alive = n;
+    // Min-heap of (distance, tie key, index). A point whose distance changes gets a new
+    // entry, and entries of removed points or with an outdated distance are skipped, so
+    // each pop is the live point with the smallest distance, ties by key and then index.
+    let mut heap: BinaryHeap<Reverse<(i64, u64, usize)>> = (0..n)
+        .map(|i| Reverse((total_order_key(distance[i]), tie_keys[i], i)))
+        .collect();
+    let mut touched = Vec::with_capacity(2 * n_obj);
     while n_alive > n_keep {
-        let mut victim = NONE;
-        for i in 0..n {
-            if !alive[i] {
-                continue;
-            }
-            let better = victim == NONE
-                || match distance[i].total_cmp(&distance[victim]) {
-                    Ordering::Less => true,
-                    Ordering::Equal => tie_keys[i] < tie_keys[victim],
-                    Ordering::Greater => false,
-                };
-            if better {
-                victim = i;
-            }
+        let Some(Reverse((key, _, victim))) = heap.pop() else {
+            break;
+        };
+        if !alive[victim] || key != total_order_key(distance[victim]) {
+            continue;
         }
         alive[victim] = false;
         n_alive -= 1;
-        let mut touched = Vec::with_capacity(2 * n_obj);
+        touched.clear();
         for m in 0..n_obj {
             let (p, q) = (previous[m][victim], next[m][victim]);
             if p != NONE {
@@ -137,12 +142,16 @@ pub fn prune_by_crowding(
                 touched.push(q);
             }
         }
-        for i in touched {
-            distance[i] = if n_alive <= 2 {
+        for &i in &touched {
+            let updated = if n_alive <= 2 {
                 f64::INFINITY
             } else {
                 linked_distance(i, points, &previous, &next, &ranges)
             };
+            if updated.to_bits() != distance[i].to_bits() {
+                distance[i] = updated;
+                heap.push(Reverse((total_order_key(updated), tie_keys[i], i)));
+            }
         }
     }
     let kept = (0..n).filter(|&i| alive[i]).collect();

@@ -55,7 +55,7 @@ pub mod state;
 pub mod survival;
 pub mod termination;
 
-pub use algorithm::{Nsga2, Nsga2Result, generation_rng};
+pub use algorithm::{GenerationRng, Nsga2, Nsga2Result, generation_rng};
 pub use config::Nsga2Config;
 pub use error::{EvaluationError, Nsga2Error};
 pub use individual::Individual;

@@ -1,10 +1,10 @@
 //! Rank-and-crowding survival (Deb et al. 2002).
 
 use rand::RngExt;
-use rand::rngs::StdRng;
 
 use serde::{Deserialize, Serialize};
 
+use crate::GenerationRng;
 use crate::crowding::{crowding_distance, descending, prune_by_crowding};
 use crate::individual::Individual;
 use crate::sorting::{constrained_non_dominated_ranks, fronts_from_ranks};
@@ -26,10 +26,22 @@ pub enum FrontPruning {
 /// then members of the splitting front chosen by crowding distance as `pruning` says. Rank
 /// and crowding distance are computed on the merged set and stored in each survivor.
 pub fn rank_and_crowding_survival(
+    merged: Vec<Individual>,
+    n_survive: usize,
+    pruning: FrontPruning,
+    rng: &mut GenerationRng,
+) -> Vec<Individual> {
+    survive_and_discard(merged, n_survive, pruning, rng, &mut Vec::new())
+}
+
+/// [`rank_and_crowding_survival`] that appends the individuals it does not keep to
+/// `discarded`, so that the caller can reuse their buffers.
+pub(crate) fn survive_and_discard(
     mut merged: Vec<Individual>,
     n_survive: usize,
     pruning: FrontPruning,
-    rng: &mut StdRng,
+    rng: &mut GenerationRng,
+    discarded: &mut Vec<Individual>,
 ) -> Vec<Individual> {
     let ranks = {
         let points: Vec<&[f64]> = merged.iter().map(|ind| ind.objectives.as_slice()).collect();
@@ -82,9 +94,13 @@ pub fn rank_and_crowding_survival(
     for &index in &survivors {
         keep[index] = true;
     }
-    merged
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(individual, kept)| kept.then_some(individual))
-        .collect()
+    let mut population = Vec::with_capacity(survivors.len());
+    for (individual, kept) in merged.into_iter().zip(keep) {
+        if kept {
+            population.push(individual);
+        } else {
+            discarded.push(individual);
+        }
+    }
+    population
 }

@@ -1,8 +1,8 @@
 //! Crossover operators.
 
 use rand::RngExt;
-use rand::rngs::StdRng;
 
+use crate::GenerationRng;
 use crate::error::Nsga2Error;
 use crate::operators::{Crossover, check_distribution_index, check_probability};
 
@@ -40,24 +40,80 @@ impl Default for SimulatedBinaryCrossover {
 
 const SBX_EPSILON: f64 = 1.0e-14;
 
-/// `base^exponent`, with `powi` when the exponent is a small integer (the default eta of 15
-/// gives exponent -16), which is several times faster than `powf`.
+/// `base^exponent`, by binary powering when the exponent is a small integer (the default
+/// eta of 15 gives exponent -16), which is several times faster than `powf`.
 #[inline]
 pub(crate) fn power(base: f64, exponent: f64) -> f64 {
     if exponent.fract() == 0.0 && exponent.abs() <= 64.0 {
-        base.powi(exponent as i32)
+        integer_power(base, exponent as i32)
     } else {
         base.powf(exponent)
     }
 }
 
+/// `base^exponent` by binary powering, inlined where `f64::powi` with an exponent unknown
+/// at compile time calls a runtime function. The unit test checks that both agree bit for
+/// bit on sample values.
 #[inline]
-fn sbx_betaq(beta: f64, eta: f64, u: f64) -> f64 {
+fn integer_power(mut base: f64, exponent: i32) -> f64 {
+    let mut remaining = exponent.unsigned_abs();
+    let mut result = 1.0;
+    loop {
+        if remaining & 1 != 0 {
+            result *= base;
+        }
+        remaining >>= 1;
+        if remaining == 0 {
+            break;
+        }
+        base *= base;
+    }
+    if exponent < 0 { 1.0 / result } else { result }
+}
+
+/// `base^(1 / (eta + 1))`, the root that SBX takes of its spread factor.
+#[derive(Clone, Copy)]
+enum SpreadRoot {
+    /// `eta + 1` is `2^k` for `k` in `1..=6` (the default eta of 15 gives `k = 4`), so the root
+    /// is `k` square roots, inline instructions instead of a call to `powf`.
+    Sqrt(u32),
+    /// Any other eta: `powf` with this exponent.
+    Power(f64),
+}
+
+impl SpreadRoot {
+    fn new(eta: f64) -> Self {
+        let order = eta + 1.0;
+        for k in 1..=6 {
+            if order == f64::from(1u32 << k) {
+                return Self::Sqrt(k);
+            }
+        }
+        Self::Power(1.0 / order)
+    }
+
+    #[inline]
+    fn apply(self, base: f64) -> f64 {
+        match self {
+            Self::Sqrt(k) => {
+                let mut value = base;
+                for _ in 0..k {
+                    value = value.sqrt();
+                }
+                value
+            }
+            Self::Power(exponent) => base.powf(exponent),
+        }
+    }
+}
+
+#[inline]
+fn sbx_betaq(beta: f64, eta: f64, root: SpreadRoot, u: f64) -> f64 {
     let alpha = 2.0 - power(beta, -(eta + 1.0));
     if u <= 1.0 / alpha {
-        (u * alpha).powf(1.0 / (eta + 1.0))
+        root.apply(u * alpha)
     } else {
-        (1.0 / (2.0 - u * alpha)).powf(1.0 / (eta + 1.0))
+        root.apply(1.0 / (2.0 - u * alpha))
     }
 }
 
@@ -67,11 +123,12 @@ impl Crossover for SimulatedBinaryCrossover {
         child1: &mut [f64],
         child2: &mut [f64],
         bounds: &[(f64, f64)],
-        rng: &mut StdRng,
+        rng: &mut GenerationRng,
     ) {
         if !rng.random_bool(self.probability) {
             return;
         }
+        let root = SpreadRoot::new(self.eta);
         for (i, &(lower, upper)) in bounds.iter().enumerate() {
             if rng.random::<f64>() >= self.variable_probability {
                 continue;
@@ -86,9 +143,9 @@ impl Crossover for SimulatedBinaryCrossover {
             let u: f64 = rng.random();
 
             let beta = 1.0 + 2.0 * (y1 - lower) / delta;
-            let c1 = 0.5 * ((y1 + y2) - sbx_betaq(beta, self.eta, u) * delta);
+            let c1 = 0.5 * ((y1 + y2) - sbx_betaq(beta, self.eta, root, u) * delta);
             let beta = 1.0 + 2.0 * (upper - y2) / delta;
-            let c2 = 0.5 * ((y1 + y2) + sbx_betaq(beta, self.eta, u) * delta);
+            let c2 = 0.5 * ((y1 + y2) + sbx_betaq(beta, self.eta, root, u) * delta);
 
             let swap = rng.random::<f64>() < self.swap_probability;
             let (c1, c2) = if swap { (c2, c1) } else { (c1, c2) };
@@ -127,7 +184,7 @@ impl Crossover for TwoPointCrossover {
         child1: &mut [f64],
         child2: &mut [f64],
         _bounds: &[(f64, f64)],
-        rng: &mut StdRng,
+        rng: &mut GenerationRng,
     ) {
         let n = child1.len();
         if n < 2 || !rng.random_bool(self.probability) {
@@ -176,7 +233,7 @@ impl Crossover for UniformCrossover {
         child1: &mut [f64],
         child2: &mut [f64],
         _bounds: &[(f64, f64)],
-        rng: &mut StdRng,
+        rng: &mut GenerationRng,
     ) {
         if !rng.random_bool(self.probability) {
             return;
@@ -191,5 +248,42 @@ impl Crossover for UniformCrossover {
     fn validate(&self) -> Result<(), Nsga2Error> {
         check_probability("crossover probability", self.probability)?;
         check_probability("crossover swap_probability", self.swap_probability)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_root_is_close_to_powf() {
+        for eta in [0.0, 1.0, 3.0, 15.0, 20.0, 63.0] {
+            let root = SpreadRoot::new(eta);
+            let exponent = 1.0 / (eta + 1.0);
+            assert_eq!(root.apply(0.0), 0.0);
+            for step in 1..=2000 {
+                let base = f64::from(step) * 1.0e-3;
+                let expected = base.powf(exponent);
+                let relative_error = (root.apply(base) - expected).abs() / expected;
+                assert!(
+                    relative_error <= 1.0e-15,
+                    "eta {eta}, base {base}: {relative_error:e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn integer_power_matches_powi() {
+        for base in [0.0_f64, 0.3, 1.0, 1.7, 2.0, 123.456] {
+            for exponent in [-21, -16, -1, 0, 1, 2, 16, 21] {
+                let expected = std::hint::black_box(base).powi(std::hint::black_box(exponent));
+                assert_eq!(
+                    integer_power(base, exponent).to_bits(),
+                    expected.to_bits(),
+                    "{base}^{exponent}"
+                );
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Variation and selection operators.
 //!
-//! Operators receive the generation's random number generator, a [`StdRng`] derived from
-//! the run seed and the generation index, so runs are reproducible and resumable.
+//! Operators receive the generation's random number generator, a [`GenerationRng`] derived
+//! from the run seed and the generation index, so runs are reproducible and resumable.
 
 pub mod crossover;
 pub mod mutation;
@@ -9,8 +9,7 @@ pub mod selection;
 
 use std::fmt::Debug;
 
-use rand::rngs::StdRng;
-
+use crate::GenerationRng;
 use crate::error::Nsga2Error;
 use crate::individual::Individual;
 
@@ -25,7 +24,7 @@ pub trait Selection: Debug + Send + Sync {
         &self,
         population: &[Individual],
         n_parents: usize,
-        rng: &mut StdRng,
+        rng: &mut GenerationRng,
         parents: &mut Vec<usize>,
     );
 
@@ -46,7 +45,7 @@ pub trait Crossover: Debug + Send + Sync {
         child1: &mut [f64],
         child2: &mut [f64],
         bounds: &[(f64, f64)],
-        rng: &mut StdRng,
+        rng: &mut GenerationRng,
     );
 
     /// Checks the operator's parameters.
@@ -59,7 +58,7 @@ pub trait Crossover: Debug + Send + Sync {
 pub trait Mutation: Debug + Send + Sync {
     /// Mutates a genome in place. Values may leave `bounds`; the engine clamps (and rounds
     /// integer genes) afterwards.
-    fn mutate(&self, x: &mut [f64], bounds: &[(f64, f64)], rng: &mut StdRng);
+    fn mutate(&self, x: &mut [f64], bounds: &[(f64, f64)], rng: &mut GenerationRng);
 
     /// Checks the operator's parameters.
     fn validate(&self) -> Result<(), Nsga2Error> {

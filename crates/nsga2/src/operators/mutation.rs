@@ -1,8 +1,8 @@
 //! Mutation operators.
 
 use rand::RngExt;
-use rand::rngs::StdRng;
 
+use crate::GenerationRng;
 use crate::error::Nsga2Error;
 use crate::operators::crossover::power;
 use crate::operators::{Mutation, check_distribution_index, check_probability};
@@ -36,7 +36,7 @@ impl Default for PolynomialMutation {
 }
 
 impl Mutation for PolynomialMutation {
-    fn mutate(&self, x: &mut [f64], bounds: &[(f64, f64)], rng: &mut StdRng) {
+    fn mutate(&self, x: &mut [f64], bounds: &[(f64, f64)], rng: &mut GenerationRng) {
         if x.is_empty() || !rng.random_bool(self.probability) {
             return;
         }
@@ -97,7 +97,7 @@ impl Default for BitFlipMutation {
 }
 
 impl Mutation for BitFlipMutation {
-    fn mutate(&self, x: &mut [f64], bounds: &[(f64, f64)], rng: &mut StdRng) {
+    fn mutate(&self, x: &mut [f64], bounds: &[(f64, f64)], rng: &mut GenerationRng) {
         if x.is_empty() || !rng.random_bool(self.probability) {
             return;
         }

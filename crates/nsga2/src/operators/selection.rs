@@ -1,9 +1,9 @@
 //! Binary tournament selection.
 
 use rand::RngExt;
-use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use crate::GenerationRng;
 use crate::individual::Individual;
 use crate::operators::Selection;
 
@@ -17,7 +17,7 @@ use crate::operators::Selection;
 pub struct BinaryTournament;
 
 impl BinaryTournament {
-    fn winner(a: &Individual, b: &Individual, rng: &mut StdRng) -> bool {
+    fn winner(a: &Individual, b: &Individual, rng: &mut GenerationRng) -> bool {
         // Returns true when `a` wins.
         if a.constraint_violation > 0.0 || b.constraint_violation > 0.0 {
             if a.constraint_violation != b.constraint_violation {
@@ -40,7 +40,7 @@ impl Selection for BinaryTournament {
         &self,
         population: &[Individual],
         n_parents: usize,
-        rng: &mut StdRng,
+        rng: &mut GenerationRng,
         parents: &mut Vec<usize>,
     ) {
         let n = population.len();

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::hash::{BuildPassThroughHasher, genome_hash, same_genome};
 use crate::state::float_serde;
@@ -27,8 +27,8 @@ pub struct CacheEntry {
 /// Lookups go through [`genome_hash`] and then compare the genome bit for bit, so a hash
 /// collision never returns another genome's result. The index is rebuilt after
 /// deserialisation; only the entries are stored.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(from = "Vec<CacheEntry>", into = "Vec<CacheEntry>")]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(from = "Vec<CacheEntry>")]
 pub struct EvaluationCache {
     entries: Vec<CacheEntry>,
     /// Hash to the first entry index with that hash.
@@ -60,11 +60,17 @@ impl EvaluationCache {
 
     /// Looks up a genome whose hash is already known.
     pub fn get_hashed(&self, hash: u64, x: &[f64]) -> Option<&CacheEntry> {
+        self.position_hashed(hash, x)
+            .map(|index| &self.entries[index])
+    }
+
+    /// Returns the index into [`EvaluationCache::entries`] of a genome whose hash is
+    /// already known.
+    pub(crate) fn position_hashed(&self, hash: u64, x: &[f64]) -> Option<usize> {
         let mut index = *self.heads.get(&hash)?;
         loop {
-            let entry = &self.entries[index];
-            if same_genome(&entry.x, x) {
-                return Some(entry);
+            if same_genome(&self.entries[index].x, x) {
+                return Some(index);
             }
             index = self.chain[index];
             if index == usize::MAX {
@@ -88,11 +94,26 @@ impl EvaluationCache {
         if self.get_hashed(hash, &entry.x).is_some() {
             return false;
         }
+        self.push_unchecked(hash, entry);
+        true
+    }
+
+    /// Appends an entry that the caller has checked is not cached yet and returns its
+    /// index. `hash` must be `genome_hash(&entry.x)`.
+    pub(crate) fn push_unchecked(&mut self, hash: u64, entry: CacheEntry) -> usize {
+        debug_assert_eq!(hash, genome_hash(&entry.x));
         let index = self.entries.len();
         let previous_head = self.heads.insert(hash, index);
         self.chain.push(previous_head.unwrap_or(usize::MAX));
         self.entries.push(entry);
-        true
+        index
+    }
+}
+
+/// Serialises the entries only, without copying the cache.
+impl Serialize for EvaluationCache {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.entries.serialize(serializer)
     }
 }
 

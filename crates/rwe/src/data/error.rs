@@ -130,6 +130,59 @@ pub enum DataError {
         /// Top-level folder of the earlier members, empty when there was none.
         expected: String,
     },
+    /// An archive member that is a link, a device or another entry that is not a regular file
+    /// or folder, or an archive that lacks an expected member.
+    #[error("invalid archive {archive}: {reason}")]
+    InvalidArchive {
+        /// Archive file.
+        archive: PathBuf,
+        /// Cause of the error and its fix.
+        reason: String,
+    },
+    /// A download specification that cannot be used.
+    #[error("invalid download specification: {reason}")]
+    InvalidDownloadSpec {
+        /// The invalid field and its constraint.
+        reason: String,
+    },
+    /// A failed HTTP download: connection failure, timeout or error status.
+    #[error(
+        "failed to download {url}: {reason}. Download the archive by hand, extract it and pass \
+         the extracted folder with --data"
+    )]
+    Download {
+        /// URL requested.
+        url: String,
+        /// Cause of the failure.
+        reason: String,
+    },
+    /// A downloaded or found archive whose digest differs from the expected one.
+    #[error(
+        "{algorithm} checksum mismatch for {path}: expected {expected}, got {actual}. The file \
+         is corrupt or not the expected archive; delete it if it still exists and run again, \
+         or download the archive by hand, extract it and pass the extracted folder with --data"
+    )]
+    ChecksumMismatch {
+        /// Archive file checked.
+        path: PathBuf,
+        /// `"MD5"` or `"SHA-256"`.
+        algorithm: &'static str,
+        /// Expected digest, lowercase hex.
+        expected: String,
+        /// Digest of the file, lowercase hex.
+        actual: String,
+    },
+    /// A dataset folder that exists but lacks some of its files.
+    #[error(
+        "{path} exists but lacks {missing:?}; copy the missing files into it, or delete the \
+         folder so that it is downloaded again"
+    )]
+    IncompleteFolder {
+        /// Dataset folder.
+        path: PathBuf,
+        /// Missing files, relative to the folder.
+        missing: Vec<String>,
+    },
     /// A dataset without images.
     #[error("the dataset contains no images")]
     Empty,

@@ -1,6 +1,8 @@
-//! Image datasets: loaders, the train/validation split and per-channel normalisation.
+//! Image datasets: loaders, the download of the CIFAR archives, the train/validation split and
+//! per-channel normalisation.
 
 mod cifar;
+mod download;
 mod error;
 mod folder;
 mod normalize;
@@ -8,6 +10,10 @@ mod source;
 mod split;
 
 pub use cifar::{load_cifar10_binary, load_cifar100_binary};
+pub use download::{
+    CIFAR10_BINARY, CIFAR100_BINARY, Checksum, DownloadOptions, DownloadProgress, DownloadSpec,
+    ProgressCallback, ensure_downloaded,
+};
 pub use error::DataError;
 pub use folder::{load_image_folder, load_image_tar_gz};
 pub use normalize::Normalization;

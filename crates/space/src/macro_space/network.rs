@@ -6,8 +6,8 @@
 //! ReLU. A node or the phase output with several inputs concatenates them and reduces them
 //! to the phase's channels with a 1x1 convolution (no bias); the phase output then applies
 //! batch norm and ReLU. When a phase changes the channel count, its input first goes
-//! through a convolution without padding or bias: 3x3 for the first active phase, 1x1
-//! otherwise. Inactive phases are dropped before channels are assigned, so the `k` active
+//! through a convolution without padding, bias or batch norm: 3x3 for the first active
+//! phase, 1x1 otherwise. Inactive phases are dropped before channels are assigned, so the `k` active
 //! phases use the first `k` channel counts of the scale; a genome with no active phase
 //! decodes to global average pooling of the input image.
 

@@ -12,6 +12,19 @@ use crate::{SearchSpace, SpaceError};
 
 /// NSGA-Net's macro search space at a chosen scale: one phase per channel count of the
 /// scale, `nodes` nodes per phase.
+///
+/// Decoding follows NSGA-Net's residual decoder (ianwhale/nsga-net,
+/// `models/macro_decoder.py`) where it differs from a plain reading of the encoding:
+///
+/// - The phase output reduces its inputs with a 1x1 convolution only when it has several
+///   of them, as every node does. With one input it applies only batch norm and ReLU.
+/// - Inactive phases (all connection bits zero, whatever the skip bit) are dropped before
+///   channels are assigned, so `k` active phases take the first `k` channel counts of the
+///   scale and are joined by `k - 1` max poolings.
+/// - A genome with no active phase decodes to global average pooling of the input image
+///   and the linear classifier on its 3 channels.
+/// - The convolution that changes a phase's channel count (3x3 without padding for the
+///   first active phase, 1x1 otherwise) has no batch norm, ReLU or bias.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MacroSpace {
     nodes: usize,

@@ -15,7 +15,7 @@ mod space;
 
 pub use genome::{ConcatRule, GENES_PER_BLOCK, MicroEncoding, genomes_equal, loose_ends};
 pub use genotype::DartsGenotype;
-pub use network::{MicroScale, build_network};
+pub use network::{MicroLayout, MicroScale, build_network};
 pub use operation::Operation;
 pub(crate) use operation::conv;
 pub use space::MicroSpace;

@@ -1,17 +1,22 @@
-//! The CIFAR network of DARTS (quark0/darts, `NetworkCIFAR`) and NSGA-Net built from a
-//! genotype.
+//! The networks of DARTS (quark0/darts, `cnn/model.py`: `NetworkCIFAR` and
+//! `NetworkImageNet`) and NSGA-Net built from a genotype.
 //!
-//! Layout: a stem of a 3x3 convolution to `3C` channels and batch norm (no ReLU); `L`
-//! cells, reduction cells at positions `L/3` and `2L/3` (integer division) doubling `C`;
-//! global average pooling and a linear classifier. A cell preprocesses its older input with
-//! a factorized reduction when the previous cell was a reduction cell, otherwise with
-//! ReLU, 1x1 convolution and batch norm, and its newer input with ReLU, 1x1 convolution and
-//! batch norm. In a reduction cell the units that read input 0 or 1 have stride 2. A node
-//! sums its two units; the cell output concatenates the states of its concat list, so it
-//! has `C` times the list's length channels. The optional auxiliary head reads cell `2L/3`.
+//! CIFAR layout: a stem of a 3x3 convolution to `3C` channels and batch norm (no ReLU),
+//! which feeds both inputs of the first cell. ImageNet layout: `stem0` is a 3x3 stride-2
+//! convolution to `C/2` with batch norm and ReLU, then a 3x3 stride-2 convolution to `C`
+//! with batch norm. `stem1` is ReLU, a 3x3 stride-2 convolution `C -> C` and batch norm.
+//! The first cell reads `stem0` as its older input and `stem1` as its newer one, and treats
+//! the older input as coming from a reduction cell (factorized reduction).
 //!
-//! NOTE: only the CIFAR layout is built. DARTS' ImageNet layout (two strided stems, 7x7
-//! average pooling head) is not implemented.
+//! Both layouts have `L` cells with reduction cells at positions `L/3` and `2L/3` (integer
+//! division) doubling `C`, then global average pooling and a linear classifier. DARTS'
+//! ImageNet head is a 7x7 average pooling, which equals global average pooling on the 7x7
+//! maps of a 224x224 input. A cell preprocesses its older input with a factorized
+//! reduction when the previous cell was a reduction cell, otherwise with ReLU, 1x1
+//! convolution and batch norm, and its newer input with ReLU, 1x1 convolution and batch
+//! norm. In a reduction cell the units that read input 0 or 1 have stride 2. A node sums
+//! its two units; the cell output concatenates the states of its concat list, so it has
+//! `C` times the list's length channels. The optional auxiliary head reads cell `2L/3`.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +27,18 @@ use crate::network::{AuxiliaryHead, Classifier, Graph, Layer, Network, NodeId};
 
 /// Channels of the stem are this multiple of the initial channels.
 const STEM_MULTIPLIER: usize = 3;
+
+/// Stem, head and auxiliary head of a micro network.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MicroLayout {
+    /// DARTS' `NetworkCIFAR`: one stride-1 stem to `3C` channels, for 32x32 inputs.
+    #[default]
+    Cifar,
+    /// DARTS' `NetworkImageNet`: two stems that reduce the input 8 times, for 224x224
+    /// inputs.
+    ImageNet,
+}
 
 /// Size of a micro network, chosen separately from the genome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -36,6 +53,9 @@ pub struct MicroScale {
     pub input_size: usize,
     /// Whether to build the auxiliary head after cell `2L/3`.
     pub auxiliary: bool,
+    /// Stem and heads; [`MicroLayout::Cifar`] when absent from serialized scales.
+    #[serde(default)]
+    pub layout: MicroLayout,
 }
 
 impl MicroScale {
@@ -48,6 +68,7 @@ impl MicroScale {
             classes: 10,
             input_size: 32,
             auxiliary: false,
+            layout: MicroLayout::Cifar,
         }
     }
 
@@ -60,6 +81,20 @@ impl MicroScale {
             classes: 10,
             input_size: 32,
             auxiliary,
+            layout: MicroLayout::Cifar,
+        }
+    }
+
+    /// Creates DARTS' ImageNet scale: `layers` cells (14 in DARTS), 1,000 classes, 224x224
+    /// input, with `initial_channels` (48 in DARTS) and an optional auxiliary head.
+    pub fn imagenet(initial_channels: usize, layers: usize, auxiliary: bool) -> Self {
+        MicroScale {
+            initial_channels,
+            layers,
+            classes: 1000,
+            input_size: 224,
+            auxiliary,
+            layout: MicroLayout::ImageNet,
         }
     }
 
@@ -103,7 +138,7 @@ struct CellPlan {
     reduction_before: bool,
 }
 
-/// Builds the CIFAR network of a genotype at a scale. Cells keep the genotype's concat
+/// Builds the network of a genotype at a scale, in the scale's layout. Cells keep the genotype's concat
 /// lists and may have any number of nodes.
 ///
 /// # Errors
@@ -114,21 +149,14 @@ pub fn build_network(genotype: &DartsGenotype, scale: &MicroScale) -> Result<Net
     scale.validate()?;
     genotype.validate()?;
     let mut graph = Graph::new();
-    let stem_channels = STEM_MULTIPLIER * scale.initial_channels;
-    let stem = graph.chain(
-        [
-            conv(3, stem_channels, [3, 3], [1, 1], [1, 1]),
-            Layer::BatchNorm2d {
-                channels: stem_channels,
-            },
-        ],
-        0,
-    );
-
-    let (mut older, mut newer) = (stem, stem);
-    let (mut older_channels, mut newer_channels) = (stem_channels, stem_channels);
+    let stems = match scale.layout {
+        MicroLayout::Cifar => cifar_stem(&mut graph, scale.initial_channels),
+        MicroLayout::ImageNet => imagenet_stems(&mut graph, scale.initial_channels),
+    };
+    let (mut older, mut newer) = (stems.older, stems.newer);
+    let (mut older_channels, mut newer_channels) = (stems.channels, stems.channels);
     let mut channels = scale.initial_channels;
-    let mut reduction_before = false;
+    let mut reduction_before = stems.reduced_older;
     let mut auxiliary_source = None;
     for index in 0..scale.layers {
         let reduction = scale.is_reduction(index);
@@ -164,9 +192,12 @@ pub fn build_network(genotype: &DartsGenotype, scale: &MicroScale) -> Result<Net
             in_features: newer_channels,
             classes: scale.classes,
         },
-        auxiliary: auxiliary_source
-            .filter(|_| scale.auxiliary)
-            .map(|(source, channels)| auxiliary_head(source, channels, scale.classes)),
+        auxiliary: auxiliary_source.filter(|_| scale.auxiliary).map(
+            |(source, channels)| match scale.layout {
+                MicroLayout::Cifar => cifar_auxiliary_head(source, channels, scale.classes),
+                MicroLayout::ImageNet => imagenet_auxiliary_head(source, channels, scale.classes),
+            },
+        ),
     };
     network.validate()?;
     Ok(network)
@@ -207,29 +238,104 @@ fn append_cell(
     graph.concat(concat.iter().map(|&state| states[state]).collect())
 }
 
-/// Returns DARTS' CIFAR auxiliary head: ReLU, 5x5 average pooling of stride 3 without
-/// padding, 1x1 convolution to 128 with batch norm and ReLU, 2x2 convolution to 768 with
-/// batch norm and ReLU, then a linear layer.
-fn auxiliary_head(source: NodeId, channels: usize, classes: usize) -> AuxiliaryHead {
-    let mut graph = Graph::new();
-    graph.output = graph.chain(
+/// The inputs the first cell reads.
+struct Stems {
+    older: NodeId,
+    newer: NodeId,
+    /// Channels of both stems.
+    channels: usize,
+    /// Whether the first cell preprocesses `older` with a factorized reduction.
+    reduced_older: bool,
+}
+
+/// Appends the CIFAR stem: 3x3 convolution to `3C` channels and batch norm.
+fn cifar_stem(graph: &mut Graph, initial_channels: usize) -> Stems {
+    let channels = STEM_MULTIPLIER * initial_channels;
+    let stem = graph.chain(
         [
-            Layer::Relu,
-            Layer::AvgPool2d {
-                kernel: [5, 5],
-                stride: [3, 3],
-                padding: [0, 0],
-                count_include_pad: false,
-            },
-            conv(channels, 128, [1, 1], [1, 1], [0, 0]),
-            Layer::BatchNorm2d { channels: 128 },
-            Layer::Relu,
-            conv(128, 768, [2, 2], [1, 1], [0, 0]),
-            Layer::BatchNorm2d { channels: 768 },
-            Layer::Relu,
+            conv(3, channels, [3, 3], [1, 1], [1, 1]),
+            Layer::BatchNorm2d { channels },
         ],
         0,
     );
+    Stems {
+        older: stem,
+        newer: stem,
+        channels,
+        reduced_older: false,
+    }
+}
+
+/// Appends the two ImageNet stems. `stem0` halves the input twice and `stem1` once more,
+/// so the first cell's older input has twice the height and width of its newer input.
+fn imagenet_stems(graph: &mut Graph, channels: usize) -> Stems {
+    let half = channels / 2;
+    let stem0 = graph.chain(
+        [
+            conv(3, half, [3, 3], [2, 2], [1, 1]),
+            Layer::BatchNorm2d { channels: half },
+            Layer::Relu,
+            conv(half, channels, [3, 3], [2, 2], [1, 1]),
+            Layer::BatchNorm2d { channels },
+        ],
+        0,
+    );
+    let stem1 = graph.chain(
+        [
+            Layer::Relu,
+            conv(channels, channels, [3, 3], [2, 2], [1, 1]),
+            Layer::BatchNorm2d { channels },
+        ],
+        stem0,
+    );
+    Stems {
+        older: stem0,
+        newer: stem1,
+        channels,
+        reduced_older: true,
+    }
+}
+
+/// Returns DARTS' CIFAR auxiliary head for 8x8 maps: ReLU, 5x5 average pooling of stride 3
+/// without padding, 1x1 convolution to 128 with batch norm and ReLU, 2x2 convolution to 768
+/// with batch norm and ReLU, then a linear layer.
+fn cifar_auxiliary_head(source: NodeId, channels: usize, classes: usize) -> AuxiliaryHead {
+    auxiliary_head(source, channels, classes, 3, true)
+}
+
+/// Returns DARTS' ImageNet auxiliary head for 7x7 maps: as the CIFAR head but with pooling
+/// of stride 2 and no batch norm after the 2x2 convolution. DARTS' `AuxiliaryHeadImageNet`
+/// omits that batch norm, and its trained ImageNet models have none.
+fn imagenet_auxiliary_head(source: NodeId, channels: usize, classes: usize) -> AuxiliaryHead {
+    auxiliary_head(source, channels, classes, 2, false)
+}
+
+fn auxiliary_head(
+    source: NodeId,
+    channels: usize,
+    classes: usize,
+    pool_stride: usize,
+    last_batch_norm: bool,
+) -> AuxiliaryHead {
+    let mut graph = Graph::new();
+    let mut layers = vec![
+        Layer::Relu,
+        Layer::AvgPool2d {
+            kernel: [5, 5],
+            stride: [pool_stride, pool_stride],
+            padding: [0, 0],
+            count_include_pad: false,
+        },
+        conv(channels, 128, [1, 1], [1, 1], [0, 0]),
+        Layer::BatchNorm2d { channels: 128 },
+        Layer::Relu,
+        conv(128, 768, [2, 2], [1, 1], [0, 0]),
+    ];
+    if last_batch_norm {
+        layers.push(Layer::BatchNorm2d { channels: 768 });
+    }
+    layers.push(Layer::Relu);
+    graph.output = graph.chain(layers, 0);
     AuxiliaryHead {
         source,
         graph,
@@ -243,6 +349,7 @@ fn auxiliary_head(source: NodeId, channels: usize, classes: usize) -> AuxiliaryH
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Node;
     use crate::micro::catalogue;
 
     #[test]
@@ -274,6 +381,43 @@ mod tests {
         let shapes = network.validate().unwrap();
         let head = network.auxiliary.as_ref().unwrap();
         assert_eq!(shapes[head.source], [576, 8, 8]);
+    }
+
+    #[test]
+    fn imagenet_darts_v2_shapes() {
+        let genotype = catalogue::genotype("darts_v2").unwrap();
+        let network = build_network(&genotype, &MicroScale::imagenet(48, 14, true)).unwrap();
+        let shapes = network.validate().unwrap();
+        // stem0: 224 -> 112 -> 56 at 48 channels; stem1: 56 -> 28.
+        assert_eq!(shapes[5], [48, 56, 56]);
+        assert_eq!(shapes[8], [48, 28, 28]);
+        // Reduction cells 4 and 9 double 48 twice; four concatenated nodes give 768.
+        assert_eq!(network.feature_dim(), 768);
+        assert_eq!(network.classifier.classes, 1000);
+        let output = network.backbone.output;
+        let Node::Layer { input, .. } = network.backbone.nodes[output] else {
+            panic!("the backbone does not end in a layer");
+        };
+        assert_eq!(shapes[input], [768, 7, 7]);
+        let head = network.auxiliary.as_ref().unwrap();
+        assert_eq!(shapes[head.source], [768, 7, 7]);
+    }
+
+    #[test]
+    fn imagenet_auxiliary_head_parameters() {
+        let genotype = catalogue::genotype("darts_v2").unwrap();
+        let network = build_network(&genotype, &MicroScale::imagenet(48, 14, true)).unwrap();
+        // conv 768*128 + BN 2*128 + conv 128*768*2*2 + linear 768*1,000 + 1,000
+        // = 98,304 + 256 + 393,216 + 769,000; no batch norm after the 2x2 convolution.
+        assert_eq!(network.auxiliary_parameters(), 1_260_776);
+    }
+
+    #[test]
+    fn layout_defaults_to_cifar_in_json() {
+        let json =
+            r#"{"initial_channels":36,"layers":20,"classes":10,"input_size":32,"auxiliary":false}"#;
+        let scale: MicroScale = serde_json::from_str(json).unwrap();
+        assert_eq!(scale, MicroScale::deployment(36, false));
     }
 
     #[test]

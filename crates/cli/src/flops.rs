@@ -1,0 +1,350 @@
+//! The `flops` command: multiply-accumulates and parameters of one architecture, printed
+//! as one JSON object.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use rwenas::flops::{Convention, Counts, count};
+use rwenas::genome::{Genome, GenomeError};
+use rwenas::space::macro_space::{MacroScale, MacroSpace};
+use rwenas::space::micro::{DartsGenotype, MicroLayout, MicroScale, MicroSpace, catalogue};
+use rwenas::space::{Network, SearchSpace, SpaceError};
+use serde::Serialize;
+
+use crate::CliError;
+
+/// Arguments of `rwenas flops`.
+#[derive(Debug, Args)]
+pub struct FlopsArgs {
+    /// Published cell of the catalogue: darts_v1, darts_v2, nasnet, amoebanet, enas, pnas,
+    /// nsganet.
+    #[arg(long, value_name = "NAME", required_unless_present = "genome")]
+    arch: Option<String>,
+    /// JSON file with one genome as an array of integers: 40 genes for `--space micro`,
+    /// 48 bits for `--space macro`.
+    #[arg(long, value_name = "FILE", conflicts_with = "arch")]
+    genome: Option<PathBuf>,
+    /// Space of the `--genome` file.
+    #[arg(long, value_enum, default_value_t = FlopsSpace::Micro, requires = "genome")]
+    space: FlopsSpace,
+    /// Initial channels C of a micro network (default 36, or 48 with --imagenet). For the
+    /// macro space, the phases have C, 2C and 4C channels (default 32).
+    #[arg(long, value_name = "C")]
+    channels: Option<usize>,
+    /// Cells of a micro network, reduction cells included (default 20, or 14 with
+    /// --imagenet). Rejected for the macro space, which has three phases.
+    #[arg(long, value_name = "L")]
+    layers: Option<usize>,
+    /// Build the auxiliary head of a micro network; its parameters join `params`, never
+    /// `macs`.
+    #[arg(long)]
+    auxiliary: bool,
+    /// Classes of the classifier (default 10, or 1000 with --imagenet).
+    #[arg(long)]
+    classes: Option<usize>,
+    /// Height and width of the square RGB input in pixels (default 32, or 224 with
+    /// --imagenet).
+    #[arg(long, value_name = "PIXELS")]
+    input: Option<usize>,
+    /// Counting convention of `macs`.
+    #[arg(long, value_enum, default_value_t = ConventionArg::ConvLinear)]
+    convention: ConventionArg,
+    /// Use DARTS' ImageNet layout (two strided stems) for a micro network.
+    #[arg(long)]
+    imagenet: bool,
+}
+
+/// The spaces a genome file may belong to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FlopsSpace {
+    /// NSGA-Net's cell-based space: 40 genes.
+    Micro,
+    /// NSGA-Net's phase-based space: 48 bits, 3 phases of 6 nodes.
+    Macro,
+}
+
+/// The counting conventions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ConventionArg {
+    /// Multiply-accumulates of convolutions and linear layers, bias terms not counted.
+    ConvLinear,
+    /// NSGA-Net's counter: conv-linear plus 1 per ReLU output element, 1 per pooling input
+    /// element and 2 per batch-norm element.
+    #[value(name = "nsganet")]
+    NsgaNet,
+}
+
+impl ConventionArg {
+    fn convention(self) -> Convention {
+        match self {
+            ConventionArg::ConvLinear => Convention::ConvLinear,
+            ConventionArg::NsgaNet => Convention::NsgaNet,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ConventionArg::ConvLinear => "conv-linear",
+            ConventionArg::NsgaNet => "nsganet",
+        }
+    }
+}
+
+/// The printed report.
+#[derive(Debug, Serialize)]
+struct Report {
+    architecture: String,
+    space: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layout: Option<&'static str>,
+    convention: &'static str,
+    channels: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase_channels: Option<Vec<usize>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layers: Option<usize>,
+    classes: usize,
+    input: usize,
+    auxiliary: bool,
+    #[serde(flatten)]
+    counts: CountsReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    genome: Option<Vec<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    genotype: Option<String>,
+}
+
+/// The counts of the printed report.
+#[derive(Debug, Serialize)]
+struct CountsReport {
+    /// Every trainable parameter, the auxiliary head's included when it is built.
+    params: u64,
+    /// Operations of the backbone and the classifier, never of the auxiliary head.
+    macs: u64,
+    backbone_macs: u64,
+    backbone_params: u64,
+    auxiliary_params: u64,
+    features: usize,
+}
+
+impl From<Counts> for CountsReport {
+    fn from(counts: Counts) -> Self {
+        CountsReport {
+            params: counts.params + counts.auxiliary_params,
+            macs: counts.macs,
+            backbone_macs: counts.backbone_macs,
+            backbone_params: counts.backbone_params,
+            auxiliary_params: counts.auxiliary_params,
+            features: counts.features,
+        }
+    }
+}
+
+/// Runs `rwenas flops`.
+pub fn run(args: FlopsArgs) -> Result<(), CliError> {
+    let report = match (&args.genome, args.space) {
+        (Some(path), FlopsSpace::Macro) => macro_report(&args, path)?,
+        _ => micro_report(&args)?,
+    };
+    let json = serde_json::to_string(&report)
+        .map_err(|error| CliError::new(format!("cannot write the report as JSON: {error}")))?;
+    println!("{json}");
+    Ok(())
+}
+
+fn micro_report(args: &FlopsArgs) -> Result<Report, CliError> {
+    let layout = if args.imagenet {
+        MicroLayout::ImageNet
+    } else {
+        MicroLayout::Cifar
+    };
+    let imagenet = layout == MicroLayout::ImageNet;
+    let scale = MicroScale {
+        initial_channels: args.channels.unwrap_or(if imagenet { 48 } else { 36 }),
+        layers: args.layers.unwrap_or(if imagenet { 14 } else { 20 }),
+        classes: args.classes.unwrap_or(if imagenet { 1000 } else { 10 }),
+        input_size: args.input.unwrap_or(if imagenet { 224 } else { 32 }),
+        auxiliary: args.auxiliary,
+        layout,
+    };
+    scale.validate().map_err(scale_error)?;
+
+    let (architecture, genotype, genome) = match (&args.arch, &args.genome) {
+        (_, Some(path)) => {
+            let space = MicroSpace::nsga_net(scale).map_err(scale_error)?;
+            let genome = read_genome(path, &space)?;
+            let genotype = space
+                .genotype(&genome)
+                .map_err(|error| genome_error(path, &space, error))?;
+            (path.display().to_string(), genotype, Some(genome))
+        }
+        (Some(name), None) => (name.to_ascii_lowercase(), catalogue_cell(name)?, None),
+        (None, None) => {
+            return Err(CliError::new("no architecture given")
+                .with_hint("pass --arch NAME or --genome FILE"));
+        }
+    };
+    let network = rwenas::space::micro::build_network(&genotype, &scale).map_err(build_error)?;
+    let counts = count_network(&network, args.convention)?;
+    Ok(Report {
+        architecture,
+        space: "micro",
+        layout: Some(if imagenet { "imagenet" } else { "cifar" }),
+        convention: args.convention.name(),
+        channels: scale.initial_channels,
+        phase_channels: None,
+        layers: Some(scale.layers),
+        classes: scale.classes,
+        input: scale.input_size,
+        auxiliary: scale.auxiliary,
+        genome: genome.map(Genome::into_genes),
+        counts: counts.into(),
+        genotype: Some(genotype.to_string()),
+    })
+}
+
+fn macro_report(args: &FlopsArgs, path: &Path) -> Result<Report, CliError> {
+    let rejected = [
+        (args.layers.is_some(), "--layers"),
+        (args.auxiliary, "--auxiliary"),
+        (args.imagenet, "--imagenet"),
+    ];
+    if let Some((_, flag)) = rejected.iter().find(|(given, _)| *given) {
+        return Err(CliError::new(format!(
+            "{flag} does not apply to the macro space, which has three phases and no \
+             auxiliary head"
+        ))
+        .with_hint(format!(
+            "remove {flag}, or count a micro genome with --space micro"
+        )));
+    }
+    let channels = args.channels.unwrap_or(32);
+    let scale = MacroScale {
+        channels: vec![channels, 2 * channels, 4 * channels],
+        classes: args.classes.unwrap_or(10),
+        input_size: args.input.unwrap_or(32),
+    };
+    let space = MacroSpace::nsga_net(scale.clone()).map_err(scale_error)?;
+    let genome = read_genome(path, &space)?;
+    let network = space
+        .decode(&genome)
+        .map_err(|error| genome_error(path, &space, error))?;
+    let counts = count_network(&network, args.convention)?;
+    Ok(Report {
+        architecture: path.display().to_string(),
+        space: "macro",
+        layout: None,
+        convention: args.convention.name(),
+        channels,
+        phase_channels: Some(scale.channels),
+        layers: None,
+        classes: scale.classes,
+        input: scale.input_size,
+        auxiliary: false,
+        genome: Some(genome.into_genes()),
+        counts: counts.into(),
+        genotype: None,
+    })
+}
+
+pub(crate) fn catalogue_cell(name: &str) -> Result<DartsGenotype, CliError> {
+    catalogue::genotype(name).map_err(|_| {
+        CliError::new(format!("unknown architecture '{name}'")).with_hint(format!(
+            "use one of {}, or pass --genome FILE",
+            catalogue::NAMES.join(", ")
+        ))
+    })
+}
+
+fn count_network(network: &Network, convention: ConventionArg) -> Result<Counts, CliError> {
+    count(network, convention.convention())
+        .map_err(|error| CliError::new(format!("cannot count the network: {error}")))
+}
+
+/// Reads a genome file and checks its length and genes against `space`.
+pub(crate) fn read_genome(path: &Path, space: &dyn SearchSpace) -> Result<Genome, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        CliError::new(format!(
+            "cannot read genome file {}: {error}",
+            path.display()
+        ))
+        .with_hint("pass the path of a JSON file that holds one array of integers")
+    })?;
+    let genes: Vec<i64> = serde_json::from_str(&text).map_err(|error| {
+        CliError::new(format!(
+            "genome file {} is not a JSON array of integers: {error}",
+            path.display()
+        ))
+        .with_hint(format!(
+            "write the genome as an array of {} integers, such as [0, 1, ...]",
+            space.bounds().len()
+        ))
+    })?;
+    let genome = Genome::new(genes);
+    space
+        .validate(&genome)
+        .map_err(|error| genome_error(path, space, error))?;
+    Ok(genome)
+}
+
+/// Turns an error of a genome file into one that names the file, the gene position and
+/// the allowed range.
+pub(crate) fn genome_error(path: &Path, space: &dyn SearchSpace, error: SpaceError) -> CliError {
+    let file = path.display();
+    let bounds = space.bounds();
+    let out_of_range = match &error {
+        SpaceError::Genome(
+            GenomeError::BelowLowerBound {
+                position, value, ..
+            }
+            | GenomeError::AboveUpperBound {
+                position, value, ..
+            }
+            | GenomeError::NotABit { position, value },
+        ) => Some((*position, *value)),
+        _ => None,
+    };
+    match (&error, out_of_range) {
+        (_, Some((position, value))) => {
+            let (lower, upper) = bounds.range(position).unwrap_or((0, 0));
+            CliError::new(format!(
+                "genome file {file}: gene {position} is {value} but must lie in {lower} to \
+                 {upper}"
+            ))
+            .with_hint(format!(
+                "set gene {position} to a value from {lower} to {upper}"
+            ))
+        }
+        (SpaceError::Genome(GenomeError::LengthMismatch { expected, actual }), _) => {
+            CliError::new(format!(
+                "genome file {file} has {actual} genes but the {} space expects {expected}",
+                space.name()
+            ))
+            .with_hint(format!(
+                "give {expected} genes, or choose the other space with --space"
+            ))
+        }
+        (SpaceError::InvalidGene { position, .. }, _) => {
+            let hint = match bounds.range(*position) {
+                Some((lower, upper)) => {
+                    format!("set gene {position} to a value from {lower} to {upper}")
+                }
+                None => format!("fix gene {position}"),
+            };
+            CliError::new(format!("genome file {file}: {error}")).with_hint(hint)
+        }
+        _ => CliError::new(format!("genome file {file}: {error}")),
+    }
+}
+
+pub(crate) fn scale_error(error: SpaceError) -> CliError {
+    CliError::new(error.to_string())
+        .with_hint("pass positive sizes and an even number of channels with --channels")
+}
+
+fn build_error(error: SpaceError) -> CliError {
+    CliError::new(format!("cannot build the network: {error}")).with_hint(
+        "use a larger --input; the auxiliary head needs 8x8 maps in the CIFAR layout (32x32 \
+         input) or 7x7 maps in the ImageNet layout (224x224 input)",
+    )
+}

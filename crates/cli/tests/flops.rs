@@ -1,0 +1,266 @@
+//! `rwenas flops` run as a program: counts of published cells and genome files, and the
+//! errors of bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn rwenas(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rwenas"))
+        .args(args)
+        .output()
+        .expect("the rwenas binary runs")
+}
+
+/// Runs `rwenas flops` with `args`, checks that it succeeds and returns the printed object.
+fn flops(args: &[&str]) -> Value {
+    let mut all = vec!["flops"];
+    all.extend_from_slice(args);
+    let output = rwenas(&all);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "rwenas {all:?} failed: {stderr}");
+    let stdout = String::from_utf8(output.stdout).expect("stdout is UTF-8");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one JSON line expected: {stdout}"
+    );
+    serde_json::from_str(&stdout).expect("stdout is one JSON object")
+}
+
+/// Runs `rwenas flops` with `args`, checks that it fails and returns its stderr.
+fn flops_error(args: &[&str]) -> String {
+    let mut all = vec!["flops"];
+    all.extend_from_slice(args);
+    let output = rwenas(&all);
+    assert!(!output.status.success(), "rwenas {all:?} succeeded");
+    assert!(output.stdout.is_empty(), "a failed count prints no JSON");
+    String::from_utf8(output.stderr).expect("stderr is UTF-8")
+}
+
+fn write_genome(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("the genome file is written");
+    path.to_str().expect("the path is UTF-8").to_owned()
+}
+
+const DARTS_V2: [&str; 6] = ["--arch", "darts_v2", "--channels", "36", "--layers", "20"];
+
+#[test]
+fn darts_v2_conv_linear() {
+    let mut args = DARTS_V2.to_vec();
+    args.extend([
+        "--classes",
+        "10",
+        "--input",
+        "32",
+        "--convention",
+        "conv-linear",
+    ]);
+    let report = flops(&args);
+    assert_eq!(report["params"], 3_349_342);
+    assert_eq!(report["macs"], 528_359_040);
+    // The classifier adds 576 features x 10 classes.
+    assert_eq!(report["backbone_macs"], 528_359_040 - 5_760);
+    assert_eq!(report["auxiliary_params"], 0);
+    assert_eq!(report["features"], 576);
+    assert_eq!(report["convention"], "conv-linear");
+    assert_eq!(report["architecture"], "darts_v2");
+    assert_eq!(report["layout"], "cifar");
+}
+
+#[test]
+fn darts_v2_nsganet() {
+    let mut args = DARTS_V2.to_vec();
+    args.extend(["--convention", "nsganet"]);
+    let report = flops(&args);
+    assert_eq!(report["macs"], 547_473_024);
+    assert_eq!(report["params"], 3_349_342);
+    assert_eq!(report["convention"], "nsganet");
+}
+
+#[test]
+fn darts_v2_auxiliary_adds_params_only() {
+    let mut args = DARTS_V2.to_vec();
+    args.extend(["--auxiliary", "--convention", "conv-linear"]);
+    let report = flops(&args);
+    assert_eq!(report["params"], 3_349_342 + 476_426);
+    assert_eq!(report["auxiliary_params"], 476_426);
+    assert_eq!(report["macs"], 528_359_040);
+    assert_eq!(report["auxiliary"], true);
+}
+
+#[test]
+fn darts_v2_imagenet() {
+    let report = flops(&[
+        "--arch",
+        "darts_v2",
+        "--channels",
+        "48",
+        "--layers",
+        "14",
+        "--imagenet",
+        "--input",
+        "224",
+        "--classes",
+        "1000",
+        "--convention",
+        "conv-linear",
+    ]);
+    assert_eq!(report["params"], 4_718_752);
+    assert_eq!(report["macs"], 529_911_552);
+    assert_eq!(report["features"], 768);
+    assert_eq!(report["layout"], "imagenet");
+}
+
+#[test]
+fn every_catalogue_name_counts() {
+    for name in [
+        "darts_v1",
+        "darts_v2",
+        "nasnet",
+        "amoebanet",
+        "enas",
+        "pnas",
+        "nsganet",
+    ] {
+        let report = flops(&["--arch", name, "--convention", "conv-linear"]);
+        assert_eq!(report["architecture"], name);
+        assert!(report["macs"].as_u64().unwrap() > 0, "{name}");
+    }
+}
+
+#[test]
+fn micro_genome_file_matches_its_cell() {
+    // The NSGA-Net cell as a 40-gene genome: per block op_a, in_a, op_b, in_b with
+    // operations 0 max_pool_3x3, 1 avg_pool_3x3, 2 skip_connect, 3 sep_conv_3x3,
+    // 4 sep_conv_5x5, 5 dil_conv_3x3, 6 dil_conv_5x5. Its concat lists are its loose ends,
+    // as the published genotype lists them.
+    let genome = "[2,0,0,0, 6,0,0,0, 6,1,3,3, 0,1,4,3, 3,1,3,0, \
+                  1,0,3,1, 5,1,0,0, 2,2,6,1, 2,2,1,1, 6,1,5,1]";
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_genome(dir.path(), "nsganet.json", genome);
+    let from_genome = flops(&["--genome", &path, "--space", "micro"]);
+    let from_name = flops(&["--arch", "nsganet"]);
+    assert_eq!(from_genome["macs"], from_name["macs"]);
+    assert_eq!(from_genome["params"], from_name["params"]);
+    assert_eq!(from_genome["genome"].as_array().unwrap().len(), 40);
+}
+
+#[test]
+fn macro_genome_uses_c_2c_4c() {
+    // Phase 0: only node 2 reads node 1. Phases 1 and 2: all connection bits zero, so they
+    // are inactive and dropped.
+    let mut bits = vec![0; 48];
+    bits[0] = 1;
+    let dir = tempfile::tempdir().unwrap();
+    let text = serde_json::to_string(&bits).unwrap();
+    let path = write_genome(dir.path(), "macro.json", &text);
+    let report = flops(&["--genome", &path, "--space", "macro", "--channels", "16"]);
+    assert_eq!(report["phase_channels"], serde_json::json!([16, 32, 64]));
+    // One active phase at 16 channels on 32x32 maps: the input convolution 3x3 without
+    // padding (3 -> 16, 30x30 maps) and two 3x3 nodes, 16 features, 10 classes.
+    let input_conv = 30 * 30 * 16 * 27;
+    let nodes = 2 * 30 * 30 * 16 * 16 * 9;
+    assert_eq!(report["features"], 16);
+    assert_eq!(report["macs"], input_conv + nodes + 16 * 10);
+}
+
+#[test]
+fn unknown_arch_lists_names() {
+    let stderr = flops_error(&["--arch", "resnet"]);
+    assert!(stderr.contains("'resnet'"), "{stderr}");
+    assert!(stderr.contains("darts_v1, darts_v2, nasnet"), "{stderr}");
+    assert!(stderr.contains("--genome"), "{stderr}");
+}
+
+#[test]
+fn missing_genome_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("absent.json");
+    let path = path.to_str().unwrap();
+    let stderr = flops_error(&["--genome", path]);
+    assert!(stderr.contains(path), "{stderr}");
+    assert!(stderr.contains("cannot read"), "{stderr}");
+}
+
+#[test]
+fn genome_file_not_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_genome(dir.path(), "bad.json", "not json");
+    let stderr = flops_error(&["--genome", &path]);
+    assert!(stderr.contains(&path), "{stderr}");
+    assert!(stderr.contains("not a JSON array of integers"), "{stderr}");
+}
+
+#[test]
+fn genome_file_wrong_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_genome(dir.path(), "short.json", "[0, 1, 0]");
+    let stderr = flops_error(&["--genome", &path, "--space", "micro"]);
+    assert!(stderr.contains(&path), "{stderr}");
+    assert!(stderr.contains("3 genes"), "{stderr}");
+    assert!(stderr.contains("expects 40"), "{stderr}");
+    let stderr = flops_error(&["--genome", &path, "--space", "macro"]);
+    assert!(stderr.contains("expects 48"), "{stderr}");
+}
+
+#[test]
+fn micro_gene_out_of_bounds() {
+    let mut genes = vec![0; 40];
+    // Gene 5 is the first input of block 1 of the normal cell, which reads inputs 0 to 2.
+    genes[5] = 7;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_genome(
+        dir.path(),
+        "micro.json",
+        &serde_json::to_string(&genes).unwrap(),
+    );
+    let stderr = flops_error(&["--genome", &path]);
+    assert!(stderr.contains(&path), "{stderr}");
+    assert!(stderr.contains("gene 5 is 7"), "{stderr}");
+    assert!(stderr.contains("0 to 2"), "{stderr}");
+}
+
+#[test]
+fn macro_gene_out_of_bounds() {
+    let mut bits = vec![1; 48];
+    bits[20] = 2;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_genome(
+        dir.path(),
+        "macro.json",
+        &serde_json::to_string(&bits).unwrap(),
+    );
+    let stderr = flops_error(&["--genome", &path, "--space", "macro"]);
+    assert!(stderr.contains(&path), "{stderr}");
+    assert!(stderr.contains("gene 20 is 2"), "{stderr}");
+    assert!(stderr.contains("0 to 1"), "{stderr}");
+}
+
+#[test]
+fn macro_rejects_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_genome(
+        dir.path(),
+        "macro.json",
+        &serde_json::to_string(&vec![1; 48]).unwrap(),
+    );
+    let stderr = flops_error(&["--genome", &path, "--space", "macro", "--layers", "20"]);
+    assert!(stderr.contains("--layers"), "{stderr}");
+}
+
+#[test]
+fn odd_channels_are_rejected() {
+    let stderr = flops_error(&["--arch", "darts_v2", "--channels", "35"]);
+    assert!(stderr.contains("35"), "{stderr}");
+    assert!(stderr.contains("--channels"), "{stderr}");
+}
+
+#[test]
+fn unknown_convention_is_rejected() {
+    let stderr = flops_error(&["--arch", "darts_v2", "--convention", "thop"]);
+    assert!(stderr.contains("thop"), "{stderr}");
+    assert!(stderr.contains("conv-linear"), "{stderr}");
+}

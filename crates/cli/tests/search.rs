@@ -1,0 +1,246 @@
+//! End-to-end runs of `rwenas search` on a small slice of the real CIFAR-10.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The folder of the real CIFAR-10 binary batches.
+fn cifar_batches() -> PathBuf {
+    let root = std::env::var_os("RWENAS_CIFAR10").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cifar10"),
+        PathBuf::from,
+    );
+    let batches = root.join("cifar-10-batches-bin");
+    assert!(
+        batches.is_dir(),
+        "CIFAR-10 not found at {}; set RWENAS_CIFAR10 to the folder that holds \
+         cifar-10-batches-bin",
+        batches.display()
+    );
+    batches
+}
+
+/// A search small enough for a test: 4 architectures a generation on 100 images.
+fn small_search(out: &Path, seed: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rwenas"));
+    command.args(["search", "--space", "micro", "--preset", "quick"]);
+    command.arg("--data").arg(cifar_batches());
+    command.arg("--out").arg(out);
+    command.args(["--seed", seed, "--population", "4", "--generations", "3"]);
+    command.args(["--train-size", "100", "--valid-size", "50", "--epochs", "2"]);
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    let output = command.output().expect("rwenas starts");
+    assert!(
+        output.status.success(),
+        "rwenas failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("file exists");
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+/// The front without its timings, which differ from run to run.
+fn front_of(dir: &Path) -> Vec<Value> {
+    let front = read_json(&dir.join("front.json"));
+    front
+        .as_array()
+        .expect("front is an array")
+        .iter()
+        .map(|entry| {
+            let mut entry = entry.clone();
+            let fields = entry.as_object_mut().expect("front entries are objects");
+            fields.remove("feature_seconds");
+            fields.remove("classifier_seconds");
+            entry
+        })
+        .collect()
+}
+
+#[test]
+fn search_writes_front_and_evaluations() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let output = run(&mut small_search(&out, "3"));
+
+    let front = front_of(&out);
+    assert!(!front.is_empty());
+    for entry in &front {
+        assert!(
+            entry["genome"]
+                .as_array()
+                .is_some_and(|genome| genome.len() == 40)
+        );
+        let error = entry["rwe_error"].as_f64().expect("rwe_error is a number");
+        assert!((0.0..=1.0).contains(&error));
+        assert!(entry["flops"].as_u64().is_some_and(|flops| flops > 0));
+        assert!(entry["params"].as_u64().is_some_and(|params| params > 0));
+    }
+
+    let lines = std::fs::read_to_string(out.join("evaluations.jsonl")).unwrap();
+    let records: Vec<Value> = lines
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(records.len() >= 4, "{} evaluations", records.len());
+    assert!(records.iter().all(|record| record["generation"].is_u64()));
+    assert_eq!(records[0]["generation"], 0);
+
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("RWE error"), "table: {table}");
+}
+
+#[test]
+fn same_seed_gives_same_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let second = dir.path().join("second");
+    run(&mut small_search(&first, "5"));
+    run(&mut small_search(&second, "5"));
+    assert_eq!(front_of(&first), front_of(&second));
+}
+
+#[test]
+fn killed_search_resumes_to_same_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let stopped = dir.path().join("stopped");
+    run(&mut small_search(&whole, "7"));
+
+    // Kill the second run with SIGKILL once its first generation is checkpointed.
+    let mut child = small_search(&stopped, "7")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("rwenas starts");
+    let start = Instant::now();
+    while !stopped.join("checkpoint.json").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no checkpoint was written"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("kill the search");
+    child.wait().unwrap();
+    assert!(
+        !stopped.join("front.json").exists(),
+        "the search finished before the kill"
+    );
+
+    let mut resume = Command::new(env!("CARGO_BIN_EXE_rwenas"));
+    resume.arg("search").arg("--resume").arg(&stopped);
+    run(&mut resume);
+    assert_eq!(front_of(&whole), front_of(&stopped));
+
+    // Every genome is evaluated once, before and after the kill together.
+    let lines = std::fs::read_to_string(stopped.join("evaluations.jsonl")).unwrap();
+    let mut genomes: Vec<String> = lines
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["genome"].to_string())
+        .collect();
+    let count = genomes.len();
+    genomes.sort();
+    genomes.dedup();
+    assert_eq!(genomes.len(), count, "a genome was evaluated twice");
+}
+
+fn failing(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_rwenas"))
+        .args(args)
+        .output()
+        .expect("rwenas starts");
+    assert!(!output.status.success(), "rwenas {args:?} succeeded");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn missing_data_says_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nothing-here");
+    let out = dir.path().join("out");
+    let stderr = failing(&[
+        "search",
+        "--data",
+        missing.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stderr.contains("nothing-here"), "stderr: {stderr}");
+    assert!(stderr.contains("--data"), "stderr: {stderr}");
+    assert!(!out.join("config.json").exists());
+}
+
+#[test]
+fn truncated_data_file_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let batches = dir.path().join("cifar-10-batches-bin");
+    std::fs::create_dir(&batches).unwrap();
+    let original = std::fs::read(cifar_batches().join("data_batch_1.bin")).unwrap();
+    std::fs::write(
+        batches.join("data_batch_1.bin"),
+        &original[..3073 * 10 + 100],
+    )
+    .unwrap();
+    std::fs::copy(
+        cifar_batches().join("batches.meta.txt"),
+        batches.join("batches.meta.txt"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let stderr = failing(&[
+        "search",
+        "--data",
+        batches.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stderr.contains("data_batch_1.bin"), "stderr: {stderr}");
+}
+
+#[test]
+fn zero_population_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let stderr = failing(&[
+        "search",
+        "--population",
+        "0",
+        "--data",
+        cifar_batches().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stderr.contains("--population is 0"), "stderr: {stderr}");
+}
+
+#[test]
+fn existing_search_is_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("front.json"), "[]").unwrap();
+    let stderr = failing(&[
+        "search",
+        "--data",
+        cifar_batches().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr.contains("already holds a search"),
+        "stderr: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("front.json")).unwrap(),
+        "[]"
+    );
+}
