@@ -6,6 +6,7 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rwenas::nsga2::{load_checkpoint, save_checkpoint};
+use rwenas::rwe::data::{CIFAR10_BINARY, DownloadOptions, DownloadProgress, ensure_downloaded};
 use rwenas::rwe::{DataSource, RweConfig, RweData, Split};
 use rwenas::space::SearchSpace;
 use rwenas::space::macro_space::{MacroScale, MacroSpace};
@@ -25,26 +26,31 @@ pub struct SearchArgs {
         long,
         value_name = "DIR",
         conflicts_with_all = [
-            "space", "preset", "data", "out", "seed", "population", "generations",
-            "train_size", "valid_size", "epochs", "device",
+            "config", "space", "preset", "data", "out", "seed", "population",
+            "generations", "train_size", "valid_size", "epochs", "device",
         ]
     )]
     resume: Option<PathBuf>,
-    /// Search space.
-    #[arg(long, value_enum, default_value_t = SpaceKind::Micro)]
-    space: SpaceKind,
-    /// Settings preset; the flags below override single settings.
-    #[arg(long, value_enum, default_value_t = Preset::Paper)]
-    preset: Preset,
-    /// CIFAR-10 as a `cifar-10-batches-bin` folder, an image folder or a `.tar.gz` of one.
-    #[arg(long, default_value = "data/cifar10")]
-    data: PathBuf,
+    /// TOML file with search settings (the keys of `config.json`); flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Search space [default: micro].
+    #[arg(long, value_enum)]
+    space: Option<SpaceKind>,
+    /// Settings preset; the config file and the flags below override single settings
+    /// [default: paper].
+    #[arg(long, value_enum)]
+    preset: Option<Preset>,
+    /// CIFAR-10 as a `cifar-10-batches-bin` folder, an image folder or a `.tar.gz` of one;
+    /// a missing folder receives a download of CIFAR-10 [default: data/cifar10].
+    #[arg(long)]
+    data: Option<PathBuf>,
     /// Output folder; it must not hold another search.
     #[arg(long, default_value = "rwenas-search")]
     out: PathBuf,
-    /// Seed of the search and of the networks' random weights.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Seed of the search and of the networks' random weights [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Population size (also the offspring per generation).
     #[arg(long)]
     population: Option<usize>,
@@ -60,10 +66,47 @@ pub struct SearchArgs {
     /// Epochs of each linear classifier.
     #[arg(long)]
     epochs: Option<usize>,
+    /// Fail when the data folder is missing instead of downloading CIFAR-10 into it.
+    #[arg(long)]
+    no_download: bool,
     /// Devices, comma-separated: `cpu`, `wgpu`, `cuda:0,cuda:1`; one network per device at
-    /// a time.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    /// a time [default: cpu].
+    #[arg(long)]
+    device: Option<String>,
+}
+
+/// Settings of a TOML config file; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    space: Option<SpaceKind>,
+    preset: Option<Preset>,
+    data: Option<PathBuf>,
+    seed: Option<u64>,
+    population: Option<usize>,
+    generations: Option<usize>,
+    train_size: Option<usize>,
+    valid_size: Option<usize>,
+    epochs: Option<usize>,
+    device: Option<String>,
+}
+
+impl ConfigFile {
+    fn read(path: &Path) -> Result<Self, CliError> {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            CliError::new(format!(
+                "cannot read config file {}: {error}",
+                path.display()
+            ))
+        })?;
+        toml::from_str(&text).map_err(|error| {
+            let message = error.message().to_string();
+            CliError::new(format!("invalid config file {}: {message}", path.display())).with_hint(
+                "valid keys: space, preset, data, seed, population, generations, \
+                     train_size, valid_size, epochs, device",
+            )
+        })
+    }
 }
 
 /// The built-in search spaces.
@@ -123,20 +166,34 @@ impl Preset {
 }
 
 impl SearchArgs {
-    fn settings(&self) -> SearchSettings {
-        let (population, generations, train_size, valid_size, epochs) = self.preset.values();
-        SearchSettings {
-            space: self.space,
-            preset: self.preset,
-            data: self.data.clone(),
-            seed: self.seed,
-            population: self.population.unwrap_or(population),
-            generations: self.generations.unwrap_or(generations),
-            train_size: self.train_size.unwrap_or(train_size),
-            valid_size: self.valid_size.unwrap_or(valid_size),
-            epochs: self.epochs.unwrap_or(epochs),
-            device: self.device.clone(),
-        }
+    /// Resolves every setting: a flag wins over the config file, which wins over the preset.
+    fn settings(&self) -> Result<SearchSettings, CliError> {
+        let file = match &self.config {
+            Some(path) => ConfigFile::read(path)?,
+            None => ConfigFile::default(),
+        };
+        let preset = self.preset.or(file.preset).unwrap_or(Preset::Paper);
+        let (population, generations, train_size, valid_size, epochs) = preset.values();
+        Ok(SearchSettings {
+            space: self.space.or(file.space).unwrap_or(SpaceKind::Micro),
+            preset,
+            data: self
+                .data
+                .clone()
+                .or(file.data)
+                .unwrap_or_else(|| PathBuf::from("data/cifar10")),
+            seed: self.seed.or(file.seed).unwrap_or(0),
+            population: self.population.or(file.population).unwrap_or(population),
+            generations: self.generations.or(file.generations).unwrap_or(generations),
+            train_size: self.train_size.or(file.train_size).unwrap_or(train_size),
+            valid_size: self.valid_size.or(file.valid_size).unwrap_or(valid_size),
+            epochs: self.epochs.or(file.epochs).unwrap_or(epochs),
+            device: self
+                .device
+                .clone()
+                .or(file.device)
+                .unwrap_or_else(|| "cpu".to_string()),
+        })
     }
 }
 
@@ -145,10 +202,13 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.resume {
         return resume(dir);
     }
-    let settings = args.settings();
+    let settings = args.settings()?;
     validate(&settings)?;
     let folder = OutputFolder::create(&args.out)?;
     let devices = parse_devices(&settings.device)?;
+    if !args.no_download {
+        download_missing(&settings.data)?;
+    }
     let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
     folder.write_json("config.json", &settings)?;
 
@@ -286,6 +346,43 @@ fn space_of(kind: SpaceKind) -> Result<Box<dyn SearchSpace>, CliError> {
     Ok(match kind {
         SpaceKind::Micro => Box::new(MicroSpace::nsga_net(MicroScale::search())?),
         SpaceKind::Macro => Box::new(MacroSpace::nsga_net(MacroScale::search())?),
+    })
+}
+
+/// Downloads the official CIFAR-10 binary archive into `path` unless it already exists,
+/// verifying its published checksum.
+fn download_missing(path: &Path) -> Result<(), CliError> {
+    if path.exists() {
+        return Ok(());
+    }
+    eprintln!(
+        "{} does not exist: downloading CIFAR-10 from {} into it",
+        path.display(),
+        CIFAR10_BINARY.url
+    );
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bytes}/{total_bytes} [{bar:30}] {bytes_per_sec}, ETA {eta}")
+            .map_err(|error| CliError::new(error.to_string()))?
+            .progress_chars("=> "),
+    );
+    let mut progress = |step: DownloadProgress| {
+        if let Some(total) = step.total {
+            bar.set_length(total);
+        }
+        bar.set_position(step.downloaded);
+    };
+    let result = ensure_downloaded(
+        &CIFAR10_BINARY,
+        path,
+        &DownloadOptions::default(),
+        Some(&mut progress),
+    );
+    bar.finish_and_clear();
+    result.map(|_| ()).map_err(|error| {
+        CliError::new(format!("download of CIFAR-10 failed: {error}")).with_hint(
+            "download cifar-10-binary.tar.gz by hand, extract it and pass its folder with --data",
+        )
     })
 }
 

@@ -167,8 +167,10 @@ fn missing_data_says_where_it_looked() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nothing-here");
     let out = dir.path().join("out");
+    // --no-download keeps the test off the network.
     let stderr = failing(&[
         "search",
+        "--no-download",
         "--data",
         missing.to_str().unwrap(),
         "--out",
@@ -242,5 +244,81 @@ fn existing_search_is_not_overwritten() {
     assert_eq!(
         std::fs::read_to_string(out.join("front.json")).unwrap(),
         "[]"
+    );
+}
+
+#[test]
+fn config_file_typo_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("search.toml");
+    std::fs::write(&config, "population = 6\ngenerashuns = 3\n").unwrap();
+    let out = dir.path().join("out");
+    let stderr = failing(&[
+        "search",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stderr.contains("search.toml"), "stderr: {stderr}");
+    assert!(stderr.contains("generashuns"), "stderr: {stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn config_file_settings_are_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("search.toml");
+    let data = cifar_batches();
+    let text = format!(
+        "preset = \"quick\"\ndata = {:?}\npopulation = 4\ngenerations = 1\n\
+         train_size = 100\nvalid_size = 50\nepochs = 1\nseed = 2\n",
+        data.to_str().unwrap()
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = dir.path().join("out");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rwenas"));
+    command.args(["search", "--config", config.to_str().unwrap()]);
+    command.args(["--out", out.to_str().unwrap(), "--epochs", "2"]);
+    run(&mut command);
+    let saved = read_json(&out.join("config.json"));
+    assert_eq!(saved["population"], 4);
+    assert_eq!(saved["train_size"], 100);
+    assert_eq!(saved["seed"], 2);
+    // The flag wins over the file.
+    assert_eq!(saved["epochs"], 2);
+}
+
+#[test]
+fn unknown_option_value_is_rejected() {
+    let stderr = failing(&["search", "--space", "mega"]);
+    assert!(stderr.contains("mega"), "stderr: {stderr}");
+    assert!(stderr.contains("micro"), "stderr: {stderr}");
+}
+
+#[test]
+fn evaluate_prints_json_score() {
+    let output = run(Command::new(env!("CARGO_BIN_EXE_rwenas")).args([
+        "evaluate",
+        "--arch",
+        "darts_v2",
+        "--data",
+        cifar_batches().to_str().unwrap(),
+        "--train-size",
+        "200",
+        "--valid-size",
+        "100",
+        "--json",
+    ]));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    let error = report["rwe_error"].as_f64().expect("rwe_error");
+    assert!((0.0..0.9).contains(&error), "error {error}");
+    assert_eq!(report["macs"], 10_899_520);
+    assert_eq!(report["params"], 54_970);
+    assert!(report["feature_seconds"].as_f64().is_some_and(|s| s > 0.0));
+    assert!(
+        report["classifier_seconds"]
+            .as_f64()
+            .is_some_and(|s| s > 0.0)
     );
 }
