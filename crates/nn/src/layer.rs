@@ -246,8 +246,8 @@ fn conv_forward(conv: &Conv2d, input: Tensor<4>) -> Tensor<4> {
     )
 }
 
-/// Whether layers run with the host kernels of [`host`]: on the flex CPU backend without
-/// autodiff, where the tensors are plain host memory.
+/// Returns whether layers run with the host kernels of [`host`], which is on the flex CPU
+/// backend without autodiff, where tensors are plain host memory.
 #[cfg(feature = "flex")]
 fn is_host_device(device: &Device) -> bool {
     !device.is_autodiff() && *device == Device::flex()
@@ -362,8 +362,8 @@ mod host {
     }
 
     /// Returns the sum and the sum of squares of `values`. Eight independent f32 lanes let
-    /// the compiler vectorise the loop; the lanes of one plane (a few thousand values at
-    /// most in a CIFAR network) are then added in f64.
+    /// the compiler vectorise the loop. The lanes of one plane (at most 1,024 values per
+    /// lane for a 32x32 input) are then added in f64.
     fn plane_sums(values: &[f32]) -> (f64, f64) {
         const LANES: usize = 8;
         let (mut sums, mut squares) = ([0f32; LANES], [0f32; LANES]);
@@ -384,8 +384,8 @@ mod host {
         (sum, square)
     }
 
-    /// Max pooling of `input` `[N, C, H, W]` with zero-free padding: padded positions never
-    /// win, and a NaN in a window wins.
+    /// Max-pools `input` `[N, C, H, W]`. Padded positions never win, and a NaN in a window
+    /// wins, as in PyTorch.
     pub(super) fn max_pool(
         input: Tensor<4>,
         kernel: [usize; 2],

@@ -1,10 +1,10 @@
 //! Times and scores one RWE evaluation of a fixed architecture on CIFAR-10, and prints one
 //! JSON line per run.
 //!
-//! Architectures: `darts_v2` (the DARTS V2 genotype at the micro search scale: 10 initial
-//! channels, 5 cells) and `plain_cnn` (a 3x3 convolution to 32 channels, then three stages
-//! of two 3x3 convolutions of widths 32, 64 and 128 with 2x2 max pooling between stages,
-//! every convolution followed by batch norm and ReLU, then global average pooling).
+//! Architectures: `darts_v2` is the DARTS V2 genotype at the micro search scale (10
+//! initial channels, 5 cells). `plain_cnn` is a 3x3 convolution to 32 channels, then three
+//! stages of two 3x3 convolutions of widths 32, 64 and 128 with 2x2 max pooling between
+//! stages, every convolution followed by batch norm and ReLU, then global average pooling.
 //!
 //! Splits: `small` trains on the first 500 images of each class and validates on images
 //! 4,000 to 4,099 of each class; `full` is the 40,000 / 10,000 split (first 4,000 and last
