@@ -13,6 +13,7 @@ use rwenas::space::{Network, SearchSpace};
 use serde::Serialize;
 
 use crate::CliError;
+use crate::architecture::{parse_genotype, read_genotype_file};
 use crate::flops::{catalogue_cell, genome_error, read_genome, scale_error};
 use crate::search::{SpaceKind, load_data};
 
@@ -21,11 +22,22 @@ use crate::search::{SpaceKind, load_data};
 pub struct EvaluateArgs {
     /// Published cell of the catalogue: darts_v1, darts_v2, nasnet, amoebanet, enas, pnas,
     /// nsganet.
-    #[arg(long, value_name = "NAME", required_unless_present = "genome")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present_any = ["genome", "genotype", "genotype_file"]
+    )]
     arch: Option<String>,
     /// JSON file with one genome as an array of integers, of the space given by --space.
     #[arg(long, value_name = "FILE", conflicts_with = "arch")]
     genome: Option<PathBuf>,
+    /// DARTS genotype in the Python text form, `Genotype(normal=[...], normal_concat=[...],
+    /// reduce=[...], reduce_concat=[...])`.
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["arch", "genome", "genotype_file"])]
+    genotype: Option<String>,
+    /// File with one DARTS genotype, in the Python text form or its JSON form.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["arch", "genome"])]
+    genotype_file: Option<PathBuf>,
     /// Space of the --genome file.
     #[arg(long, value_enum, default_value_t = SpaceKind::Micro)]
     space: SpaceKind,
@@ -143,6 +155,28 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
 }
 
 fn network_of(args: &EvaluateArgs) -> Result<(String, Network), CliError> {
+    let genotype = match (&args.genotype, &args.genotype_file) {
+        (Some(text), _) => Some(("genotype".to_string(), parse_genotype(text, "--genotype")?)),
+        (None, Some(path)) => Some((path.display().to_string(), read_genotype_file(path)?)),
+        (None, None) => None,
+    };
+    if let Some((name, genotype)) = genotype {
+        if args.space == SpaceKind::Macro {
+            return Err(CliError::new(
+                "a DARTS genotype describes micro cells, but --space is macro",
+            )
+            .with_hint("remove --space macro, or pass a macro genome with --genome FILE"));
+        }
+        let scale = MicroScale {
+            initial_channels: args.channels.unwrap_or(10),
+            layers: args.layers,
+            ..MicroScale::search()
+        };
+        scale.validate().map_err(scale_error)?;
+        let network = build_network(&genotype, &scale)
+            .map_err(|error| CliError::new(format!("cannot build {name}: {error}")))?;
+        return Ok((name, network));
+    }
     match (args.space, &args.genome) {
         (SpaceKind::Macro, Some(path)) => {
             let channels = args.channels.unwrap_or(32);
@@ -176,7 +210,7 @@ fn network_of(args: &EvaluateArgs) -> Result<(String, Network), CliError> {
                 (None, Some(name)) => (name.to_ascii_lowercase(), catalogue_cell(name)?),
                 (None, None) => {
                     return Err(CliError::new("no architecture given")
-                        .with_hint("pass --arch NAME or --genome FILE"));
+                        .with_hint("pass --arch NAME, --genome FILE or --genotype TEXT"));
                 }
             };
             let network = build_network(&genotype, &scale)

@@ -1,8 +1,11 @@
 //! The `rwenas` command-line program.
 
+mod architecture;
 mod device;
 mod evaluate;
+mod export;
 mod flops;
+mod logging;
 mod output;
 mod plot;
 mod search;
@@ -15,6 +18,10 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "rwenas", version, about)]
 struct Cli {
+    /// Log debug events to stderr; without it only warnings and errors are logged.
+    /// `RUST_LOG` (such as `RUST_LOG=rwenas=info`) overrides both.
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -27,14 +34,18 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Count the multiply-accumulates and parameters of one architecture.
     Flops(flops::FlopsArgs),
+    /// Write one architecture as a standalone network description (JSON, DOT or text).
+    Export(export::ExportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.verbose);
     let result = match cli.command {
         Command::Search(args) => search::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Flops(args) => flops::run(args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::CliError;
 
-/// Files that mark a folder as holding a search.
+/// Files that mark a folder as containing a search.
 const SEARCH_FILES: [&str; 4] = [
     "config.json",
     "evaluations.jsonl",
@@ -28,12 +28,12 @@ impl OutputFolder {
     ///
     /// # Errors
     ///
-    /// When the folder already holds a search, so that no result is overwritten, or when it
+    /// When the folder already contains a search, so that no result is overwritten, or when it
     /// cannot be created.
     pub fn create(path: &Path) -> Result<Self, CliError> {
         if let Some(existing) = SEARCH_FILES.iter().find(|file| path.join(file).exists()) {
             return Err(CliError::new(format!(
-                "output folder {} already holds a search ({existing} exists)",
+                "output folder {} already contains a search ({existing} exists)",
                 path.display()
             ))
             .with_hint("choose another --out, or remove the folder to start over"));
@@ -53,11 +53,11 @@ impl OutputFolder {
     ///
     /// # Errors
     ///
-    /// When the folder does not hold a search configuration.
+    /// When the folder does not contain a search configuration.
     pub fn open(path: &Path) -> Result<Self, CliError> {
         if !path.join("config.json").is_file() {
             return Err(CliError::new(format!(
-                "{} does not hold a search: config.json is missing",
+                "{} does not contain a search: config.json is missing",
                 path.display()
             ))
             .with_hint("pass the --out folder of the search to continue"));

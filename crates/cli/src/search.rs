@@ -13,6 +13,7 @@ use rwenas::space::macro_space::{MacroScale, MacroSpace};
 use rwenas::space::micro::{MicroScale, MicroSpace};
 use rwenas::{EvaluationRecord, NasProblem, RweEstimator, Search, SearchConfig};
 use serde::{Deserialize, Serialize};
+use tracing::{debug, info, warn};
 
 use crate::CliError;
 use crate::output::{self, OutputFolder};
@@ -45,7 +46,7 @@ pub struct SearchArgs {
     /// a missing folder receives a download of CIFAR-10 [default: data/cifar10].
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Output folder; it must not hold another search.
+    /// Output folder; it must not contain another search.
     #[arg(long, default_value = "rwenas-search")]
     out: PathBuf,
     /// Seed of the search and of the networks' random weights [default: 0].
@@ -205,6 +206,20 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
     let settings = args.settings()?;
     validate(&settings)?;
     let folder = OutputFolder::create(&args.out)?;
+    info!(
+        space = ?settings.space,
+        preset = ?settings.preset,
+        data = %settings.data.display(),
+        out = %args.out.display(),
+        seed = settings.seed,
+        population = settings.population,
+        generations = settings.generations,
+        train_size = settings.train_size,
+        valid_size = settings.valid_size,
+        epochs = settings.epochs,
+        device = %settings.device,
+        "search started"
+    );
     let devices = parse_devices(&settings.device)?;
     if !args.no_download {
         download_missing(&settings.data)?;
@@ -303,6 +318,13 @@ fn resume(dir: &Path) -> Result<(), CliError> {
         dir.display(),
         settings.generations
     );
+    info!(
+        folder = %dir.display(),
+        completed,
+        generations = settings.generations,
+        records = records.len(),
+        "search resumed"
+    );
     run_generations(
         &settings,
         space.as_ref(),
@@ -396,6 +418,15 @@ pub fn load_data(path: &Path, train_size: usize, valid_size: usize) -> Result<Rw
         )
     })?;
     let sets = source.load(None)?;
+    info!(
+        source = ?source,
+        train_images = sets.train.len(),
+        test_images = sets.test.len(),
+        classes = sets.train.class_names.len(),
+        train_size,
+        valid_size,
+        "data loaded"
+    );
     let split = Split::new(&sets.train, Some(train_size), Some(valid_size))?;
     Ok(RweData::new(sets.train, split)?)
 }
@@ -439,14 +470,23 @@ pub fn run_generations(
             generation + 1,
             search.generations()
         ));
-        let summary = search.step()?;
+        crate::logging::set_bar(&bar);
+        let step = search.step();
+        crate::logging::clear_bar();
         bar.finish_and_clear();
+        let summary = step?;
+        log_failures(&summary.evaluated);
 
         // Evaluations go to disk before the checkpoint that covers them, so a resumed
         // search finds every record of the generations it skips.
         folder.append_jsonl("evaluations.jsonl", &summary.evaluated)?;
         folder.write_front(summary.generation, &summary.front)?;
         save_checkpoint(folder.path().join("checkpoint.json"), search.state())?;
+        debug!(
+            generation = summary.generation,
+            path = %folder.path().join("checkpoint.json").display(),
+            "checkpoint written"
+        );
         history.add(&summary);
         eprintln!(
             "{}, hypervolume {:.4}",
@@ -468,6 +508,12 @@ pub fn run_generations(
             folder.write_text(&format!("diagrams/front-{:02}.dot", index + 1), &dot)?;
         }
     }
+    info!(
+        seconds = start.elapsed().as_secs_f64(),
+        front = front.len(),
+        out = %folder.path().display(),
+        "search finished"
+    );
     eprintln!(
         "search finished in {:.1} s; results in {}",
         start.elapsed().as_secs_f64(),
@@ -475,4 +521,19 @@ pub fn run_generations(
     );
     print!("{}", output::front_table(&front));
     Ok(())
+}
+
+/// Logs each failed evaluation of a generation with the genome's stable hash.
+fn log_failures(records: &[EvaluationRecord]) {
+    for record in records {
+        if let Some(failure) = &record.failure {
+            let hash = rwenas::genome::Genome::new(record.genome.clone()).stable_hash();
+            warn!(
+                generation = ?record.generation,
+                genome_hash = %format!("{hash:016x}"),
+                failure = %failure,
+                "evaluation failed"
+            );
+        }
+    }
 }

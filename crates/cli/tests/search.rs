@@ -1,52 +1,13 @@
 //! End-to-end runs of `rwenas search` on a small slice of the real CIFAR-10.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{cifar_batches, failing, read_json, run, small_search};
 use serde_json::Value;
-
-/// The folder of the real CIFAR-10 binary batches.
-fn cifar_batches() -> PathBuf {
-    let root = std::env::var_os("RWENAS_CIFAR10").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cifar10"),
-        PathBuf::from,
-    );
-    let batches = root.join("cifar-10-batches-bin");
-    assert!(
-        batches.is_dir(),
-        "CIFAR-10 not found at {}; set RWENAS_CIFAR10 to the folder that holds \
-         cifar-10-batches-bin",
-        batches.display()
-    );
-    batches
-}
-
-/// A search small enough for a test: 4 architectures a generation on 100 images.
-fn small_search(out: &Path, seed: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rwenas"));
-    command.args(["search", "--space", "micro", "--preset", "quick"]);
-    command.arg("--data").arg(cifar_batches());
-    command.arg("--out").arg(out);
-    command.args(["--seed", seed, "--population", "4", "--generations", "3"]);
-    command.args(["--train-size", "100", "--valid-size", "50", "--epochs", "2"]);
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    let output = command.output().expect("rwenas starts");
-    assert!(
-        output.status.success(),
-        "rwenas failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).expect("file exists");
-    serde_json::from_str(&text).expect("valid JSON")
-}
 
 /// The front without its timings, which differ from run to run.
 fn front_of(dir: &Path) -> Vec<Value> {
@@ -153,15 +114,6 @@ fn killed_search_resumes_to_same_front() {
     assert_eq!(genomes.len(), count, "a genome was evaluated twice");
 }
 
-fn failing(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_rwenas"))
-        .args(args)
-        .output()
-        .expect("rwenas starts");
-    assert!(!output.status.success(), "rwenas {args:?} succeeded");
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 #[test]
 fn missing_data_says_where_it_looked() {
     let dir = tempfile::tempdir().unwrap();
@@ -238,7 +190,7 @@ fn existing_search_is_not_overwritten() {
         out.to_str().unwrap(),
     ]);
     assert!(
-        stderr.contains("already holds a search"),
+        stderr.contains("already contains a search"),
         "stderr: {stderr}"
     );
     assert_eq!(

@@ -1,0 +1,361 @@
+//! Tests of the training loop, its checkpoints and its loss on small networks.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rwenas_nn::{BuildConfig, NetworkModule, NormMode};
+use rwenas_rwe::{DataSource, ImageDataset};
+use rwenas_space::network::{AuxiliaryHead, Classifier, Graph, Layer, Network};
+use rwenas_train::{
+    CSV_HEADER, MetricsCsv, TrainConfig, TrainData, TrainError, Trainer, batch_loss,
+    cosine_learning_rate,
+};
+
+fn conv(in_channels: usize, out_channels: usize) -> Layer {
+    Layer::Conv2d {
+        in_channels,
+        out_channels,
+        kernel: [3, 3],
+        stride: [1, 1],
+        padding: [1, 1],
+        dilation: [1, 1],
+        groups: 1,
+        bias: false,
+    }
+}
+
+/// Builds a two-convolution network for `size x size` images, with an auxiliary head on the first
+/// convolution's output when `auxiliary` is set.
+fn small_network(size: usize, auxiliary: bool) -> Network {
+    let mut graph = Graph::new();
+    let first = graph.chain(
+        [conv(3, 8), Layer::BatchNorm2d { channels: 8 }, Layer::Relu],
+        0,
+    );
+    let pooled = graph.layer(
+        Layer::MaxPool2d {
+            kernel: [2, 2],
+            stride: [2, 2],
+            padding: [0, 0],
+        },
+        first,
+    );
+    let second = graph.chain(
+        [
+            conv(8, 16),
+            Layer::BatchNorm2d { channels: 16 },
+            Layer::Relu,
+        ],
+        pooled,
+    );
+    graph.output = graph.layer(Layer::GlobalAvgPool, second);
+    let auxiliary = auxiliary.then(|| {
+        let mut head = Graph::new();
+        head.output = head.chain([conv(8, 4), Layer::GlobalAvgPool], 0);
+        AuxiliaryHead {
+            source: first,
+            graph: head,
+            classifier: Classifier {
+                in_features: 4,
+                classes: 10,
+            },
+        }
+    });
+    Network {
+        input: [3, size, size],
+        backbone: graph,
+        classifier: Classifier {
+            in_features: 16,
+            classes: 10,
+        },
+        auxiliary,
+    }
+}
+
+/// Images of pseudo-random bytes whose mean brightness depends on the label.
+fn synthetic(count: usize, size: usize, seed: u64) -> ImageDataset {
+    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    let labels: Vec<u16> = (0..count).map(|i| (i % 10) as u16).collect();
+    let mut images = Vec::with_capacity(count * 3 * size * size);
+    for &label in &labels {
+        for _ in 0..3 * size * size {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let noise = (state >> 58) as u8;
+            images.push(noise + 20 * label as u8);
+        }
+    }
+    ImageDataset {
+        images,
+        labels,
+        class_names: (0..10).map(|c| format!("class{c}")).collect(),
+        channels: 3,
+        height: size,
+        width: size,
+    }
+}
+
+fn tiny_config(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch_size: 16,
+        eval_batch_size: 32,
+        cutout_length: Some(4),
+        crop_padding: 2,
+        seed: 7,
+        ..TrainConfig::default()
+    }
+}
+
+/// Collects the bits of every float tensor of a module (parameters and running statistics),
+/// in visiting order.
+fn parameter_bits(model: &NetworkModule) -> Vec<Vec<u32>> {
+    struct Bits(Vec<Vec<u32>>);
+    impl ModuleVisitor for Bits {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let values = param
+                .val()
+                .into_data()
+                .try_into_vec::<f32>()
+                .expect("f32 tensor");
+            self.0.push(values.iter().map(|v| v.to_bits()).collect());
+        }
+    }
+    let mut bits = Bits(Vec::new());
+    model.visit(&mut bits);
+    bits.0
+}
+
+fn temporary_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rwenas-train-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    dir
+}
+
+#[test]
+fn cosine_schedule_values() {
+    let base = 0.025;
+    assert_eq!(cosine_learning_rate(base, 0.0, 0, 600), base);
+    assert!((cosine_learning_rate(base, 0.0, 300, 600) - base / 2.0).abs() < 1e-12);
+    assert!(cosine_learning_rate(base, 0.0, 600, 600).abs() < 1e-12);
+    let quarter = base * (1.0 + std::f64::consts::FRAC_1_SQRT_2) / 2.0;
+    assert!((cosine_learning_rate(base, 0.0, 150, 600) - quarter).abs() < 1e-12);
+    let rates: Vec<f64> = (0..=600)
+        .map(|e| cosine_learning_rate(base, 0.0, e, 600))
+        .collect();
+    assert!(rates.windows(2).all(|pair| pair[1] <= pair[0]));
+    let config = TrainConfig::default();
+    assert_eq!(config.learning_rate_at(0), 0.025);
+    assert!((cosine_learning_rate(0.1, 0.01, 10, 10) - 0.01).abs() < 1e-12);
+}
+
+#[test]
+fn default_config_matches_recipe() {
+    let config = TrainConfig::default();
+    assert_eq!(config.epochs, 600);
+    assert_eq!(config.batch_size, 96);
+    assert_eq!(config.learning_rate, 0.025);
+    assert_eq!(config.momentum, 0.9);
+    assert_eq!(config.dampening, 0.0);
+    assert_eq!(config.weight_decay, 3e-4);
+    assert_eq!(config.gradient_clip_norm, Some(5.0));
+    assert_eq!(config.cutout_length, Some(16));
+    assert_eq!(config.crop_padding, 4);
+    assert!(config.horizontal_flip);
+    assert_eq!(config.auxiliary_weight, 0.4);
+    assert!(config.validate().is_ok());
+}
+
+#[test]
+fn drop_path_rate_rejected() {
+    let config = TrainConfig {
+        drop_path_rate: 0.2,
+        ..tiny_config(1)
+    };
+    let data = TrainData::new(synthetic(20, 8, 1), synthetic(10, 8, 2)).expect("data");
+    let error = Trainer::new(&small_network(8, false), data, config, &Device::flex())
+        .expect_err("drop path must be rejected");
+    assert!(matches!(error, TrainError::InvalidConfig(_)));
+    assert!(error.to_string().contains("drop path"));
+}
+
+#[test]
+fn auxiliary_loss_enters_with_weight() {
+    let device = Device::flex();
+    let network = small_network(8, true);
+    let build = BuildConfig {
+        norm: NormMode::BatchStatistics,
+        ..BuildConfig::default()
+    };
+    let model = NetworkModule::init(&network, build, &device).expect("network builds");
+    let data = synthetic(12, 8, 3);
+    let indices: Vec<usize> = (0..12).collect();
+    let normalization = rwenas_rwe::Normalization::from_dataset(&data, &indices).expect("stats");
+    let images = normalization
+        .batch(&data, &indices, &device)
+        .expect("batch");
+    let labels: Vec<i64> = data.labels.iter().map(|&l| i64::from(l)).collect();
+    let targets = Tensor::<1, Int>::from_data(TensorData::new(labels, [12]), &device);
+
+    let (total, _) = batch_loss(&model, images.clone(), targets.clone(), 0.4);
+    let total = total.into_scalar::<f32>();
+
+    let (logits, auxiliary) = model.forward_with_auxiliary(images);
+    let criterion = CrossEntropyLossConfig::new().init(&device);
+    let main = criterion
+        .forward(logits, targets.clone())
+        .into_scalar::<f32>();
+    let auxiliary = criterion
+        .forward(
+            auxiliary.expect("the network has an auxiliary head"),
+            targets,
+        )
+        .into_scalar::<f32>();
+    assert!(auxiliary > 0.0);
+    let expected = main + 0.4 * auxiliary;
+    assert!(
+        (total - expected).abs() < 1e-5,
+        "total {total}, main {main} + 0.4 * auxiliary {auxiliary} = {expected}"
+    );
+}
+
+#[test]
+fn resume_matches_uninterrupted_bits() {
+    let device = Device::flex();
+    let network = small_network(8, true);
+    let data = TrainData::new(synthetic(40, 8, 4), synthetic(20, 8, 5)).expect("data");
+
+    let mut straight =
+        Trainer::new(&network, data.clone(), tiny_config(2), &device).expect("trainer");
+    straight.train_epoch().expect("epoch 0");
+    straight.train_epoch().expect("epoch 1");
+
+    let dir = temporary_dir("resume");
+    let path = dir.join("checkpoint.bin");
+    let mut first = Trainer::new(&network, data.clone(), tiny_config(2), &device)
+        .expect("trainer")
+        .with_checkpoint(&path);
+    first.train_epoch().expect("epoch 0");
+    first.save_checkpoint(&path).expect("checkpoint");
+    drop(first);
+
+    let mut resumed =
+        Trainer::resume(&network, data, tiny_config(2), &device, &path).expect("resume");
+    assert_eq!(resumed.epoch(), 1);
+    resumed.train_epoch().expect("epoch 1");
+
+    let expected = parameter_bits(&straight.model().valid());
+    let actual = parameter_bits(&resumed.model().valid());
+    assert_eq!(expected.len(), actual.len());
+    for (index, (expected, actual)) in expected.iter().zip(&actual).enumerate() {
+        assert_eq!(expected, actual, "tensor {index} differs after resuming");
+    }
+    assert_eq!(
+        straight.evaluate_test().expect("test"),
+        resumed.evaluate_test().expect("test")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn resume_rejects_other_config() {
+    let device = Device::flex();
+    let network = small_network(8, false);
+    let data = TrainData::new(synthetic(20, 8, 4), synthetic(10, 8, 5)).expect("data");
+    let dir = temporary_dir("config");
+    let path = dir.join("checkpoint.bin");
+    let mut trainer =
+        Trainer::new(&network, data.clone(), tiny_config(2), &device).expect("trainer");
+    trainer.train_epoch().expect("epoch 0");
+    trainer.save_checkpoint(&path).expect("checkpoint");
+    let other = TrainConfig {
+        seed: 8,
+        ..tiny_config(2)
+    };
+    let error = Trainer::resume(&network, data, other, &device, &path).expect_err("other seed");
+    assert!(matches!(error, TrainError::Checkpoint { .. }));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn run_writes_checkpoint_and_csv() {
+    let device = Device::flex();
+    let network = small_network(8, false);
+    let data = TrainData::new(synthetic(20, 8, 6), synthetic(10, 8, 7)).expect("data");
+    let dir = temporary_dir("run");
+    let checkpoint = dir.join("checkpoint.bin");
+    let csv_path = dir.join("metrics.csv");
+    let mut csv = MetricsCsv::create(&csv_path).expect("csv");
+    let mut trainer = Trainer::new(&network, data, tiny_config(2), &device)
+        .expect("trainer")
+        .with_checkpoint(&checkpoint);
+    let mut seen = Vec::new();
+    let history = trainer
+        .run(|metrics| {
+            seen.push(metrics.train.epoch);
+            csv.write(metrics).expect("csv line");
+        })
+        .expect("run");
+    assert_eq!(seen, vec![0, 1]);
+    assert_eq!(history.len(), 2);
+    assert!(checkpoint.is_file());
+    assert!(!dir.join("checkpoint.bin.tmp").exists());
+    let text = std::fs::read_to_string(&csv_path).expect("csv text");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0], CSV_HEADER);
+    assert!(lines[1].starts_with("0,0.025,"));
+    for metrics in &history {
+        assert!((0.0..=1.0).contains(&metrics.test_error));
+        assert!(metrics.train.images_per_second > 0.0);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Returns the folder of the real CIFAR-10 binary batches: `$RWENAS_CIFAR10` or
+/// `../shared/data/cifar10` beside the checkout, with `cifar-10-batches-bin` appended.
+fn cifar_batches() -> PathBuf {
+    let root = std::env::var_os("RWENAS_CIFAR10").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cifar10"),
+        PathBuf::from,
+    );
+    let batches = root.join("cifar-10-batches-bin");
+    assert!(
+        batches.is_dir(),
+        "CIFAR-10 not found at {}; set RWENAS_CIFAR10 to the folder that contains \
+         cifar-10-batches-bin",
+        batches.display()
+    );
+    batches
+}
+
+#[test]
+fn cifar10_training_lowers_loss() {
+    let source = DataSource::detect(&cifar_batches()).expect("CIFAR-10 detected");
+    // 50 images per class: 500 training and 500 test images.
+    let sets = source.load(Some(50)).expect("CIFAR-10 loads");
+    assert_eq!(sets.train.len(), 500);
+    let data = TrainData::new(sets.train, sets.test).expect("data");
+    let config = TrainConfig {
+        epochs: 4,
+        learning_rate: 0.05,
+        cutout_length: None,
+        seed: 1,
+        ..TrainConfig::default()
+    };
+    let mut trainer =
+        Trainer::new(&small_network(32, false), data, config, &Device::flex()).expect("trainer");
+    let losses: Vec<f64> = (0..4)
+        .map(|_| trainer.train_epoch().expect("epoch").train_loss)
+        .collect();
+    assert!(losses.iter().all(|loss| loss.is_finite()));
+    assert!(
+        losses[3] < losses[0] - 0.05,
+        "training loss did not fall: {losses:?}"
+    );
+    let error = trainer.evaluate_test().expect("test error");
+    assert!((0.0..=1.0).contains(&error));
+}
