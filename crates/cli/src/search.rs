@@ -227,7 +227,7 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
     let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
     folder.write_json("config.json", &settings)?;
 
-    let space = space_of(settings.space)?;
+    let space = space_of(settings.space, &data)?;
     let estimator = RweEstimator::new(data, rwe_config(&settings), devices);
     run_generations(&settings, space.as_ref(), &estimator, &folder, None)
 }
@@ -311,7 +311,7 @@ fn resume(dir: &Path) -> Result<(), CliError> {
 
     let devices = parse_devices(&settings.device)?;
     let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
-    let space = space_of(settings.space)?;
+    let space = space_of(settings.space, &data)?;
     let estimator = RweEstimator::new(data, rwe_config(&settings), devices);
     eprintln!(
         "resuming {} after generation {completed} of {}",
@@ -364,10 +364,28 @@ fn parse_devices(list: &str) -> Result<Vec<burn::tensor::Device>, CliError> {
         .collect()
 }
 
-fn space_of(kind: SpaceKind) -> Result<Box<dyn SearchSpace>, CliError> {
+/// Builds the space at its search scale, with a classifier for the data set's classes and
+/// input size.
+fn space_of(kind: SpaceKind, data: &RweData) -> Result<Box<dyn SearchSpace>, CliError> {
+    let classes = data.dataset.num_classes();
+    let input_size = data.dataset.height;
+    if data.dataset.width != input_size {
+        return Err(CliError::new(format!(
+            "images are {}x{} but the built-in spaces take square images",
+            data.dataset.width, data.dataset.height
+        )));
+    }
     Ok(match kind {
-        SpaceKind::Micro => Box::new(MicroSpace::nsga_net(MicroScale::search())?),
-        SpaceKind::Macro => Box::new(MacroSpace::nsga_net(MacroScale::search())?),
+        SpaceKind::Micro => Box::new(MicroSpace::nsga_net(MicroScale {
+            classes,
+            input_size,
+            ..MicroScale::search()
+        })?),
+        SpaceKind::Macro => Box::new(MacroSpace::nsga_net(MacroScale {
+            classes,
+            input_size,
+            ..MacroScale::search()
+        })?),
     })
 }
 
@@ -442,14 +460,19 @@ pub fn run_generations(
     let bar = ProgressBar::new(settings.population as u64);
     bar.set_style(
         ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {pos}/{len} evaluations, {per_sec}, ETA {eta}",
+            "{prefix} [{bar:30}] {pos}/{len} evaluations, {msg}, ETA {eta}",
         )
         .map_err(|error| CliError::new(error.to_string()))?
         .progress_chars("=> "),
     );
     let progress_bar = bar.clone();
-    let problem = NasProblem::new(space, estimator, settings.seed)
-        .with_progress(Box::new(move |_| progress_bar.inc(1)));
+    let problem =
+        NasProblem::new(space, estimator, settings.seed).with_progress(Box::new(move |_| {
+            progress_bar.inc(1);
+            let done = progress_bar.position().max(1) as f64;
+            let per_evaluation = progress_bar.elapsed().as_secs_f64() / done;
+            progress_bar.set_message(format!("{per_evaluation:.1} s per evaluation"));
+        }));
     let config = SearchConfig {
         population: settings.population,
         generations: settings.generations,
@@ -465,6 +488,7 @@ pub fn run_generations(
     while !search.is_finished() {
         let generation = search.completed();
         bar.reset();
+        bar.set_message("first evaluation running");
         bar.set_prefix(format!(
             "generation {}/{}",
             generation + 1,
