@@ -218,7 +218,7 @@ fn network_of(args: &EvaluateArgs) -> Result<(String, Network), CliError> {
             Ok((name, network))
         }
         (SpaceKind::Macro, None) => Err(CliError::new(
-            "the catalogue holds micro cells only; a macro architecture needs --genome FILE",
+            "the catalogue contains micro cells only; a macro architecture needs --genome FILE",
         )
         .with_hint("pass --space macro --genome FILE, or --space micro with --arch")),
     }

@@ -76,7 +76,7 @@ impl CliError {
         }
     }
 
-    /// Adds the line that says what to do.
+    /// Adds the line that tells the user what to do next.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self

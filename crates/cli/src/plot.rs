@@ -91,7 +91,7 @@ fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (low - pad, high + pad)
 }
 
-/// A staircase through the front: each point holds its error until the next point's FLOPs.
+/// A staircase through the front: each point keeps its error until the next point's FLOPs.
 fn step_path(points: &[(f64, f64)], x: &impl Fn(f64) -> f64, y: &impl Fn(f64) -> f64) -> String {
     let mut path = String::new();
     for (index, &(flops, error)) in points.iter().enumerate() {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::{cifar_batches, failing, read_json, run, small_search};
 use serde_json::Value;
 
-/// The front without its timings, which differ from run to run.
+/// Reads the front without its timings, which differ from run to run.
 fn front_of(dir: &Path) -> Vec<Value> {
     let front = read_json(&dir.join("front.json"));
     front

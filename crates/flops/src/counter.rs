@@ -4,7 +4,7 @@ use rwenas_space::{Graph, Layer, Network, Node, Shape};
 
 use crate::FlopsError;
 
-/// What a count includes; see the crate documentation for the table.
+/// Counting convention, as tabulated in the crate documentation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Convention {
     /// Multiply-accumulates of convolutions and linear layers, without bias terms.

@@ -2,7 +2,7 @@
 
 use rwenas_space::SpaceError;
 
-/// Why a network could not be counted.
+/// Error of counting a network.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FlopsError {
@@ -12,7 +12,7 @@ pub enum FlopsError {
     /// A count does not fit in 64 bits.
     #[error("the count of {what} exceeds 2^64 - 1")]
     Overflow {
-        /// What was being counted.
+        /// Quantity whose count overflowed.
         what: &'static str,
     },
 }

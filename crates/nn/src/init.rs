@@ -4,7 +4,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Normal, Uniform};
 use serde::{Deserialize, Serialize};
 
-/// How convolution and linear weights are drawn. Batch norm always starts with scale 1 and
+/// Distribution of convolution and linear weights. Batch norm always starts with scale 1 and
 /// shift 0.
 ///
 /// `fan_in` is `in_channels / groups * kernel_height * kernel_width` and `fan_out` is
@@ -81,7 +81,7 @@ impl Initializer {
 }
 
 fn uniform(count: usize, bound: f64, rng: &mut impl Rng) -> Vec<f32> {
-    // A bound of zero cannot happen: fans are clamped to at least 1.
+    // Both callers clamp the fans to at least 1, so the bound is positive and finite.
     let distribution = Uniform::new(-bound, bound).expect("bound is positive and finite");
     (0..count)
         .map(|_| distribution.sample(rng) as f32)

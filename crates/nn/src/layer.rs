@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Initializer;
 
-/// How batch norm normalises while a network runs.
+/// Batch norm behaviour while a network runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NormMode {

@@ -264,7 +264,7 @@ impl<P: Problem> Nsga2<P> {
         Ok(runner)
     }
 
-    /// The current state.
+    /// Returns the current state.
     pub fn state(&self) -> &Nsga2State {
         &self.state
     }

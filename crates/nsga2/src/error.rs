@@ -36,7 +36,7 @@ pub enum Nsga2Error {
     InvalidBounds {
         /// Index of the variable.
         index: usize,
-        /// What is wrong, naming the values.
+        /// Description of the problem, naming the values.
         reason: String,
     },
     /// The problem's declared sizes are inconsistent.

@@ -9,7 +9,7 @@ use crate::crowding::{crowding_distance, descending, prune_by_crowding};
 use crate::individual::Individual;
 use crate::sorting::{constrained_non_dominated_ranks, fronts_from_ranks};
 
-/// How survival truncates the front that does not fit whole.
+/// Rule for truncating the front that does not fit whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum FrontPruning {
     /// Keep the members with the largest crowding distance computed once on the whole
@@ -23,7 +23,7 @@ pub enum FrontPruning {
 }
 
 /// Keeps `n_survive` individuals: whole fronts under constraint domination while they fit,
-/// then members of the splitting front chosen by crowding distance as `pruning` says. Rank
+/// then members of the splitting front chosen by crowding distance under the `pruning` rule. Rank
 /// and crowding distance are computed on the merged set and stored in each survivor.
 pub fn rank_and_crowding_survival(
     merged: Vec<Individual>,

@@ -52,7 +52,7 @@ pub fn extract_features<E: FeatureExtractor + ?Sized>(
 /// The batches and their contents are those of [`extract_features`], so with batch
 /// statistics the features are the same up to float rounding. On a CPU backend whose
 /// kernels leave cores idle (small tensors, single-threaded element-wise operations) this
-/// keeps every core busy. Each worker holds the activations of one batch, so memory grows
+/// keeps every core busy. Each worker keeps the activations of one batch, so memory grows
 /// with `workers`.
 ///
 /// # Errors

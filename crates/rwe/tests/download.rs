@@ -75,7 +75,7 @@ impl TestServer {
                     }
                     let Ok(stream) = stream else { continue };
                     if behaviour == Behaviour::Stall {
-                        // Keeps the connection open without an answer until the test stops.
+                        // Keeps the connection open without a response until the test stops.
                         while !stop.load(Ordering::SeqCst) {
                             std::thread::sleep(Duration::from_millis(20));
                         }

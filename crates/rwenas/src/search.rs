@@ -41,7 +41,7 @@ impl SearchConfig {
     }
 }
 
-/// What one generation did.
+/// Summary of one generation.
 #[derive(Clone, Debug)]
 pub struct GenerationSummary {
     /// Generation index; 0 is the initial population.

@@ -27,7 +27,7 @@ impl FeatureExtractor for Backbone<'_> {
     }
 }
 
-/// Every tensor of the backbone, trainable or not, as raw values in layer order.
+/// Copies every tensor of the backbone, trainable or not, as raw values in layer order.
 fn snapshot(model: &NetworkModule) -> Vec<Vec<f32>> {
     let values = |tensor: Tensor<1>| tensor.into_data().try_to_vec::<f32>().unwrap();
     let mut tensors = Vec::new();

@@ -2,7 +2,7 @@
 
 use rwenas_genome::GenomeError;
 
-/// Why a genome, genotype, scale or network description is invalid.
+/// Error of an invalid genome, genotype, scale or network description.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SpaceError {
@@ -46,7 +46,7 @@ pub enum SpaceError {
     Parse {
         /// Byte offset in the text.
         offset: usize,
-        /// What was expected there.
+        /// Description of the expected input.
         message: String,
     },
     /// The scale (channels, layers, input size, classes) is unusable.

@@ -73,7 +73,7 @@ pub enum Layer {
     GlobalAvgPool,
 }
 
-/// How a node combines its inputs.
+/// Combination of a node's inputs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Node {
@@ -358,7 +358,7 @@ impl Graph {
     }
 
     /// Returns, for every node, the index of the last node that reads it (`None` for nodes
-    /// nobody reads). An executor can free a value after its last reader ran.
+    /// that no node reads). An executor can free a value after its last reader ran.
     pub fn last_readers(&self) -> Vec<Option<NodeId>> {
         let mut last = vec![None; self.nodes.len()];
         for (id, node) in self.nodes.iter().enumerate() {

@@ -40,7 +40,7 @@ pub enum TrainError {
     Checkpoint {
         /// The checkpoint file.
         path: PathBuf,
-        /// What is wrong with it.
+        /// Description of the problem.
         message: String,
     },
 }

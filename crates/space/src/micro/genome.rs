@@ -38,7 +38,7 @@ pub struct MicroEncoding {
     pub operations: usize,
     /// Whether the two units of a block must read different inputs.
     pub distinct_inputs: bool,
-    /// Which states form the cell output.
+    /// Rule that selects the states forming the cell output.
     pub concat: ConcatRule,
 }
 
