@@ -40,4 +40,4 @@ mod network;
 pub use error::NnError;
 pub use init::Initializer;
 pub use layer::{Crop, GlobalAvgPool, LayerModule, NormMode};
-pub use network::{AuxiliaryModule, BuildConfig, GraphModule, NetworkModule};
+pub use network::{AuxiliaryModule, BuildConfig, GraphModule, LayerHook, NetworkModule};

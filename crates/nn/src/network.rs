@@ -19,6 +19,42 @@ enum Step {
     Concat(Vec<NodeId>),
 }
 
+/// Watches or changes the values that flow through the layers of a [`GraphModule`].
+///
+/// Zero-cost proxies use it to read activation patterns, to attach gradient probes to
+/// layer outputs, or to skip batch norm. `layer` is the index of the layer in
+/// [`GraphModule::layers`].
+pub trait LayerHook {
+    /// Called before `layer` runs on `input`. Returning a value skips the layer and uses
+    /// the value as its output (`after` is then not called).
+    fn before(
+        &mut self,
+        layer: usize,
+        module: &LayerModule,
+        input: &Tensor<4>,
+    ) -> Option<Tensor<4>> {
+        let _ = (layer, module, input);
+        None
+    }
+
+    /// Called with the output of `layer`; the returned value replaces it.
+    fn after(&mut self, layer: usize, module: &LayerModule, output: Tensor<4>) -> Tensor<4> {
+        let _ = (layer, module);
+        output
+    }
+
+    /// Called with the logits of the main classifier (see
+    /// [`NetworkModule::forward_hooked`]); the returned value replaces them.
+    fn after_classifier(&mut self, logits: Tensor<2>) -> Tensor<2> {
+        logits
+    }
+}
+
+/// A hook that changes nothing.
+struct NoHook;
+
+impl LayerHook for NoHook {}
+
 /// A graph of layers as a Burn module.
 #[derive(Module, Debug)]
 pub struct GraphModule {
@@ -71,6 +107,20 @@ impl GraphModule {
         norm: NormMode,
         tap: Option<NodeId>,
     ) -> (Tensor<4>, Option<Tensor<4>>) {
+        self.forward_hooked(input, norm, tap, &mut NoHook)
+    }
+
+    /// Runs the graph like [`GraphModule::forward_with`], calling `hook` around every layer.
+    ///
+    /// # Shapes
+    /// - `input`: `[batch, channels, height, width]`
+    pub fn forward_hooked(
+        &self,
+        input: Tensor<4>,
+        norm: NormMode,
+        tap: Option<NodeId>,
+        hook: &mut dyn LayerHook,
+    ) -> (Tensor<4>, Option<Tensor<4>>) {
         let mut values: Vec<Option<Tensor<4>>> = vec![None; self.steps.len()];
         let mut input = Some(input);
         let mut tapped = None;
@@ -78,7 +128,12 @@ impl GraphModule {
             let value = match step {
                 Step::Input => input.take().expect("the graph has one input node"),
                 Step::Layer { module, input } => {
-                    self.layers[*module].forward(self.read(&values, *input), norm)
+                    let layer = &self.layers[*module];
+                    let input = self.read(&values, *input);
+                    match hook.before(*module, layer, &input) {
+                        Some(replaced) => replaced,
+                        None => hook.after(*module, layer, layer.forward(input, norm)),
+                    }
                 }
                 Step::Add(inputs) => inputs
                     .iter()
@@ -254,6 +309,17 @@ impl NetworkModule {
     /// - output: `[batch, classes]`
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         self.classifier.forward(self.features(images))
+    }
+
+    /// Computes the class logits of the backbone and main classifier, calling `hook` around
+    /// every backbone layer and on the logits. The auxiliary head does not run.
+    ///
+    /// # Shapes
+    /// - `images`: `[batch, channels, height, width]`
+    /// - output: `[batch, classes]`
+    pub fn forward_hooked(&self, images: Tensor<4>, hook: &mut dyn LayerHook) -> Tensor<2> {
+        let (pooled, _) = self.backbone.forward_hooked(images, self.norm, None, hook);
+        hook.after_classifier(self.classifier.forward(flatten(pooled)))
     }
 
     /// Computes the class logits and, when the network has an auxiliary head, its logits.
