@@ -51,7 +51,16 @@ pub struct Nsga2<P: Problem> {
     /// `objectives` buffers are reused for new individuals instead of allocating. They
     /// never affect results.
     spare: Vec<Individual>,
+    /// [`genome_hash`] of each member of the state's population, in order, so that
+    /// duplicate elimination does not rehash the population every generation. It is
+    /// rebuilt from the population whenever the lengths differ, as after `new` and `resume`.
+    population_hashes: Vec<u64>,
 }
+
+/// Maximum number of cache entries that `run` reserves room for in advance (6 MiB of entries), so
+/// that a far-off generation or evaluation limit does not allocate memory the run never
+/// uses.
+const MAX_CACHE_RESERVATION: usize = 1 << 16;
 
 /// Random number generator of one generation, passed to every operator.
 ///
@@ -146,17 +155,22 @@ fn checked_bounds(problem: &impl Problem) -> Result<Vec<(f64, f64)>, Nsga2Error>
 
 /// Clamps a genome into its bounds and rounds integer genes.
 fn repair(x: &mut [f64], bounds: &[(f64, f64)], kind: VariableKind) {
+    if kind == VariableKind::Integer {
+        for gene in x.iter_mut() {
+            *gene = gene.round();
+        }
+    }
     for (gene, &(lower, upper)) in x.iter_mut().zip(bounds) {
-        let value = if kind == VariableKind::Integer {
-            gene.round()
-        } else {
-            *gene
-        };
-        // NaN from a custom operator is replaced by the lower bound.
-        *gene = if value.is_nan() {
+        // The same result as `f64::clamp`, whose bounds check and panic path would stop
+        // this loop from compiling to branch-free selects. NaN from a custom operator is
+        // replaced by the lower bound.
+        let value = *gene;
+        *gene = if value.is_nan() || value < lower {
             lower
+        } else if value > upper {
+            upper
         } else {
-            value.clamp(lower, upper)
+            value
         };
     }
 }
@@ -216,6 +230,7 @@ impl<P: Problem> Nsga2<P> {
             state,
             report: GenerationReport::default(),
             spare: Vec::new(),
+            population_hashes: Vec::new(),
         })
     }
 
@@ -297,23 +312,40 @@ impl<P: Problem> Nsga2<P> {
     pub fn step(&mut self) -> Result<&GenerationReport, Nsga2Error> {
         let generation = self.state.generations_completed;
         let mut rng = generation_rng(self.config.seed, generation);
+        if self.population_hashes.len() != self.state.population.len() {
+            self.population_hashes = self
+                .state
+                .population
+                .iter()
+                .map(|individual| genome_hash(&individual.x))
+                .collect();
+        }
         let candidates = if generation == 0 {
             self.sample_initial(&mut rng)
         } else {
             self.mate(&mut rng)
         };
-        let (offspring, evaluated, cache_hits) = self.evaluate(candidates)?;
+        let EvaluatedBatch {
+            offspring,
+            offspring_hashes,
+            evaluated,
+            cache_hits,
+        } = self.evaluate(candidates)?;
         let failures = evaluated.iter().filter(|ind| ind.failure.is_some()).count();
 
         let mut merged = std::mem::take(&mut self.state.population);
         merged.extend(offspring);
-        self.state.population = survive_and_discard(
+        let mut merged_hashes = std::mem::take(&mut self.population_hashes);
+        merged_hashes.extend(offspring_hashes);
+        let (population, survivors) = survive_and_discard(
             merged,
             self.config.population_size,
             self.config.front_pruning,
             &mut rng,
             &mut self.spare,
         );
+        self.state.population = population;
+        self.population_hashes = survivors.iter().map(|&i| merged_hashes[i]).collect();
         self.state.generations_completed += 1;
 
         let front = self
@@ -353,6 +385,9 @@ impl<P: Problem> Nsga2<P> {
         observers: &mut [&mut dyn Observer],
     ) -> Result<Nsga2Result, Nsga2Error> {
         let start = Instant::now();
+        if let Some(bound) = self.evaluation_bound(termination) {
+            self.state.cache.reserve(bound.min(MAX_CACHE_RESERVATION));
+        }
         while !termination.is_met(
             self.state.generations_completed,
             self.state.evaluations,
@@ -377,6 +412,38 @@ impl<P: Problem> Nsga2<P> {
             evaluations: self.state.evaluations,
             elapsed: start.elapsed(),
         })
+    }
+
+    /// Returns an upper bound on the evaluations that `run` makes before `termination` is
+    /// met, or `None` when the criterion sets none (wall time).
+    fn evaluation_bound(&self, termination: &Termination) -> Option<usize> {
+        let offspring = self.config.effective_offspring_size();
+        match termination {
+            Termination::Generations(limit) => {
+                let completed = self.state.generations_completed;
+                let remaining = limit.saturating_sub(completed);
+                if remaining == 0 {
+                    Some(0)
+                } else if completed == 0 {
+                    let later = (remaining - 1).saturating_mul(offspring);
+                    Some(later.saturating_add(self.config.population_size))
+                } else {
+                    Some(remaining.saturating_mul(offspring))
+                }
+            }
+            // The last generation may pass the limit by up to one batch of offspring (or
+            // the initial population).
+            Termination::Evaluations(limit) => Some(
+                limit
+                    .saturating_sub(self.state.evaluations)
+                    .saturating_add(offspring.max(self.config.population_size)),
+            ),
+            Termination::WallTime(_) => None,
+            Termination::Any(criteria) => criteria
+                .iter()
+                .filter_map(|criterion| self.evaluation_bound(criterion))
+                .min(),
+        }
     }
 
     /// Samples the initial population uniformly in the bounds (integers uniformly among the
@@ -422,8 +489,8 @@ impl<P: Problem> Nsga2<P> {
 
         let mut seen = GenomeSet::with_capacity(if dedupe { population.len() + target } else { 0 });
         if dedupe {
-            for individual in population {
-                seen.insert_unchecked(genome_hash(&individual.x));
+            for &hash in &self.population_hashes {
+                seen.insert_unchecked(hash);
             }
         }
         let mut candidates = Candidates::with_capacity(target);
@@ -461,12 +528,8 @@ impl<P: Problem> Nsga2<P> {
         candidates
     }
 
-    /// Evaluates the genomes missing from the cache as one batch and returns the offspring
-    /// individuals, the newly evaluated individuals and the number of cache hits.
-    fn evaluate(
-        &mut self,
-        candidates: Candidates,
-    ) -> Result<(Vec<Individual>, Vec<Individual>, usize), Nsga2Error> {
+    /// Evaluates the genomes missing from the cache as one batch.
+    fn evaluate(&mut self, candidates: Candidates) -> Result<EvaluatedBatch, Nsga2Error> {
         let Candidates {
             mut genomes,
             hashes,
@@ -544,7 +607,12 @@ impl<P: Problem> Nsga2<P> {
                 reuse_individual(&mut self.spare, &cached[entry], self.n_obj)
             })
             .collect();
-        Ok((offspring, evaluated, cache_hits))
+        Ok(EvaluatedBatch {
+            offspring,
+            offspring_hashes: hashes,
+            evaluated,
+            cache_hits,
+        })
     }
 
     /// Checks one evaluation result; a NaN objective or constraint becomes a failure.
@@ -619,6 +687,18 @@ impl Candidates {
     }
 }
 
+/// Outcome of evaluating one generation's candidates.
+struct EvaluatedBatch {
+    /// One individual per candidate, in candidate order.
+    offspring: Vec<Individual>,
+    /// [`genome_hash`] of each offspring.
+    offspring_hashes: Vec<u64>,
+    /// Individuals whose genomes the problem evaluated, in evaluation order.
+    evaluated: Vec<Individual>,
+    /// Candidates whose result came from the cache.
+    cache_hits: usize,
+}
+
 /// Origin of one offspring's evaluation result.
 #[derive(Clone, Copy)]
 enum Source {
@@ -659,5 +739,29 @@ impl GenomeSet {
         let duplicate = population.iter().any(|ind| same_genome(&ind.x, x))
             || accepted.iter().any(|other| same_genome(other, x));
         !duplicate
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repair_matches_clamp() {
+        let bounds = [(0.0, 1.0); 6];
+        let mut x = [-0.5, -0.0, 0.25, 1.0, 7.0, f64::NAN];
+        repair(&mut x, &bounds, VariableKind::Real);
+        let expected: [f64; 6] = [0.0, -0.0, 0.25, 1.0, 1.0, 0.0];
+        for (gene, want) in x.iter().zip(expected) {
+            assert_eq!(gene.to_bits(), want.to_bits(), "{x:?}");
+        }
+    }
+
+    #[test]
+    fn repair_rounds_integer_genes() {
+        let bounds = [(0.0, 3.0); 4];
+        let mut x = [0.4, 1.5, 2.6, 9.0];
+        repair(&mut x, &bounds, VariableKind::Integer);
+        assert_eq!(x, [0.0, 2.0, 3.0, 3.0]);
     }
 }

@@ -50,6 +50,15 @@ fn lexicographic(a: &[f64], b: &[f64]) -> Ordering {
     Ordering::Equal
 }
 
+/// Maps an `f64` to a `u64` whose unsigned order is [`f64::total_cmp`]'s, so that sorts can
+/// compare integers instead of calling `total_cmp` through the point slices.
+#[inline]
+pub(crate) fn total_order_bits(value: f64) -> u64 {
+    let bits = value.to_bits();
+    // Negative values have all bits flipped, positive ones only the sign bit.
+    bits ^ ((((bits as i64) >> 63) as u64) | (1 << 63))
+}
+
 /// Returns the front index (rank, 0 is best) of every point.
 ///
 /// All points must have the same number of objectives.
@@ -58,31 +67,73 @@ pub fn non_dominated_ranks<P: AsRef<[f64]>>(points: &[P]) -> Vec<usize> {
     if points.is_empty() {
         return ranks;
     }
-    let mut order: Vec<usize> = (0..points.len()).collect();
-    order.sort_unstable_by(|&i, &j| {
-        lexicographic(points[i].as_ref(), points[j].as_ref()).then(i.cmp(&j))
-    });
     let n_obj = points[0].as_ref().len();
     if n_obj <= 2 {
-        sweep_two_objectives(points, &order, &mut ranks);
+        sweep_two_objectives(points, &mut ranks);
     } else {
-        efficient_sort(points, &order, &mut ranks);
+        efficient_sort(points, &lexicographic_order(points), &mut ranks);
     }
     ranks
 }
 
-/// Jensen's sweep. `tails[k]` is the latest point added to front `k`; the predicate "the
-/// tail of front k dominates p" is true for a prefix of the fronts, so a binary search
-/// finds p's front.
-fn sweep_two_objectives<P: AsRef<[f64]>>(points: &[P], order: &[usize], ranks: &mut [usize]) {
-    let mut tails: Vec<usize> = Vec::new();
-    for &p in order {
-        let point = points[p].as_ref();
-        let front = tails.partition_point(|&tail| dominates(points[tail].as_ref(), point));
+/// Point indices in lexicographic order of the objectives, ties by index.
+fn lexicographic_order<P: AsRef<[f64]>>(points: &[P]) -> Vec<usize> {
+    // The first objective decides most comparisons, so its key is precomputed.
+    let mut keyed: Vec<(u64, usize)> = points
+        .iter()
+        .enumerate()
+        .map(|(index, point)| (total_order_bits(point.as_ref()[0]), index))
+        .collect();
+    keyed.sort_unstable_by(|&(key_a, a), &(key_b, b)| {
+        key_a
+            .cmp(&key_b)
+            .then_with(|| lexicographic(&points[a].as_ref()[1..], &points[b].as_ref()[1..]))
+            .then(a.cmp(&b))
+    });
+    keyed.into_iter().map(|(_, index)| index).collect()
+}
+
+/// Jensen's sweep over the points in lexicographic order. `tails[k]` is the latest point
+/// added to front `k`. The predicate "the tail of front k dominates p" is true for a prefix
+/// of the fronts, so a binary search finds p's front.
+///
+/// Points with fewer than two objectives are padded with zeros, which changes neither the
+/// order nor dominance.
+fn sweep_two_objectives<P: AsRef<[f64]>>(points: &[P], ranks: &mut [usize]) {
+    let pair = |point: &[f64]| {
+        [
+            point.first().copied().unwrap_or(0.0),
+            point.get(1).copied().unwrap_or(0.0),
+        ]
+    };
+    // Sort by the first objective with the index in the low 64 bits, then order each run of
+    // equal first objectives (rare) by the second objective, ties by index.
+    let mut keys: Vec<u128> = points
+        .iter()
+        .enumerate()
+        .map(|(index, point)| {
+            let [f1, _] = pair(point.as_ref());
+            (u128::from(total_order_bits(f1)) << 64) | index as u128
+        })
+        .collect();
+    keys.sort_unstable();
+    let mut order: Vec<usize> = keys.iter().map(|&key| key as u64 as usize).collect();
+    let mut start = 0;
+    for run in keys.chunk_by(|a, b| a >> 64 == b >> 64) {
+        if run.len() > 1 {
+            order[start..start + run.len()]
+                .sort_unstable_by_key(|&p| (total_order_bits(pair(points[p].as_ref())[1]), p));
+        }
+        start += run.len();
+    }
+    let mut tails: Vec<[f64; 2]> = Vec::new();
+    for p in order {
+        let point = pair(points[p].as_ref());
+        let front = tails.partition_point(|tail| dominates(tail, &point));
         if front == tails.len() {
-            tails.push(p);
+            tails.push(point);
         } else {
-            tails[front] = p;
+            tails[front] = point;
         }
         ranks[p] = front;
     }
@@ -123,7 +174,11 @@ fn efficient_sort<P: AsRef<[f64]>>(points: &[P], order: &[usize], ranks: &mut [u
 /// order.
 pub fn fronts_from_ranks(ranks: &[usize]) -> Vec<Vec<usize>> {
     let n_fronts = ranks.iter().max().map_or(0, |&max| max + 1);
-    let mut fronts = vec![Vec::new(); n_fronts];
+    let mut sizes = vec![0; n_fronts];
+    for &rank in ranks {
+        sizes[rank] += 1;
+    }
+    let mut fronts: Vec<Vec<usize>> = sizes.into_iter().map(Vec::with_capacity).collect();
     for (index, &rank) in ranks.iter().enumerate() {
         fronts[rank].push(index);
     }
@@ -187,4 +242,38 @@ pub fn constrained_non_dominated_sort<P: AsRef<[f64]>>(
     violations: &[f64],
 ) -> Vec<Vec<usize>> {
     fronts_from_ranks(&constrained_non_dominated_ranks(points, violations))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_order_bits_follows_total_cmp() {
+        let values = [
+            f64::NEG_INFINITY,
+            -1.0e300,
+            -1.5,
+            -f64::MIN_POSITIVE,
+            -5.0e-324,
+            -0.0,
+            0.0,
+            5.0e-324,
+            f64::MIN_POSITIVE,
+            1.5,
+            1.0e300,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for a in values {
+            for b in values {
+                assert_eq!(
+                    total_order_bits(a).cmp(&total_order_bits(b)),
+                    a.total_cmp(&b),
+                    "{a} vs {b}"
+                );
+            }
+        }
+    }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::GenerationRng;
 use crate::crowding::{crowding_distance, descending, prune_by_crowding};
 use crate::individual::Individual;
-use crate::sorting::{constrained_non_dominated_ranks, fronts_from_ranks};
+use crate::sorting::constrained_non_dominated_ranks;
 
 /// Rule for truncating the front that does not fit whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -31,54 +31,54 @@ pub fn rank_and_crowding_survival(
     pruning: FrontPruning,
     rng: &mut GenerationRng,
 ) -> Vec<Individual> {
-    survive_and_discard(merged, n_survive, pruning, rng, &mut Vec::new())
+    survive_and_discard(merged, n_survive, pruning, rng, &mut Vec::new()).0
 }
 
 /// [`rank_and_crowding_survival`] that appends the individuals it does not keep to
-/// `discarded`, so that the caller can reuse their buffers.
+/// `discarded`, so that the caller can reuse their buffers, and also returns the indices
+/// into `merged` of the survivors in increasing order.
 pub(crate) fn survive_and_discard(
     mut merged: Vec<Individual>,
     n_survive: usize,
     pruning: FrontPruning,
     rng: &mut GenerationRng,
     discarded: &mut Vec<Individual>,
-) -> Vec<Individual> {
+) -> (Vec<Individual>, Vec<usize>) {
     let ranks = {
         let points: Vec<&[f64]> = merged.iter().map(|ind| ind.objectives.as_slice()).collect();
         let violations: Vec<f64> = merged.iter().map(|ind| ind.constraint_violation).collect();
         constrained_non_dominated_ranks(&points, &violations)
     };
-    let fronts = fronts_from_ranks(&ranks);
+    let (members, front_starts) = group_by_rank(&ranks);
     let mut survivors: Vec<usize> = Vec::with_capacity(n_survive);
-    for (rank, front) in fronts.iter().enumerate() {
+    for (rank, bounds) in front_starts.windows(2).enumerate() {
         if survivors.len() >= n_survive {
             break;
         }
-        let distances = {
-            let points: Vec<&[f64]> = front
-                .iter()
-                .map(|&i| merged[i].objectives.as_slice())
-                .collect();
-            crowding_distance(&points)
-        };
+        let front = &members[bounds[0]..bounds[1]];
+        let points: Vec<&[f64]> = front
+            .iter()
+            .map(|&i| merged[i].objectives.as_slice())
+            .collect();
+        let remaining = n_survive - survivors.len();
+        if front.len() > remaining && pruning == FrontPruning::Iterative {
+            // Only the kept members need a crowding distance, and pruning computes theirs.
+            let tie_keys: Vec<u64> = front.iter().map(|_| rng.random::<u64>()).collect();
+            let (kept, final_distances) = prune_by_crowding(&points, remaining, &tie_keys);
+            for &k in &kept {
+                merged[front[k]].rank = rank;
+                merged[front[k]].crowding_distance = final_distances[k];
+                survivors.push(front[k]);
+            }
+            continue;
+        }
+        let distances = crowding_distance(&points);
         for (&index, &distance) in front.iter().zip(&distances) {
             merged[index].rank = rank;
             merged[index].crowding_distance = distance;
         }
-        let remaining = n_survive - survivors.len();
         if front.len() <= remaining {
             survivors.extend_from_slice(front);
-        } else if pruning == FrontPruning::Iterative {
-            let points: Vec<&[f64]> = front
-                .iter()
-                .map(|&i| merged[i].objectives.as_slice())
-                .collect();
-            let tie_keys: Vec<u64> = front.iter().map(|_| rng.random::<u64>()).collect();
-            let (kept, final_distances) = prune_by_crowding(&points, remaining, &tie_keys);
-            for &k in &kept {
-                merged[front[k]].crowding_distance = final_distances[k];
-                survivors.push(front[k]);
-            }
         } else {
             let mut keyed: Vec<(f64, u64, usize)> = front
                 .iter()
@@ -94,7 +94,9 @@ pub(crate) fn survive_and_discard(
     for &index in &survivors {
         keep[index] = true;
     }
-    let mut population = Vec::with_capacity(survivors.len());
+    // Room for the next generation's offspring, which the caller appends before the next
+    // survival.
+    let mut population = Vec::with_capacity(merged.len());
     for (individual, kept) in merged.into_iter().zip(keep) {
         if kept {
             population.push(individual);
@@ -102,5 +104,25 @@ pub(crate) fn survive_and_discard(
             discarded.push(individual);
         }
     }
-    population
+    (population, survivors)
+}
+
+/// Lists the point indices grouped by rank, in increasing index order within each rank:
+/// the members of rank `k` are `members[starts[k]..starts[k + 1]]`.
+fn group_by_rank(ranks: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let n_fronts = ranks.iter().max().map_or(0, |&max| max + 1);
+    let mut starts = vec![0; n_fronts + 1];
+    for &rank in ranks {
+        starts[rank + 1] += 1;
+    }
+    for k in 0..n_fronts {
+        starts[k + 1] += starts[k];
+    }
+    let mut next_slot = starts.clone();
+    let mut members = vec![0; ranks.len()];
+    for (index, &rank) in ranks.iter().enumerate() {
+        members[next_slot[rank]] = index;
+        next_slot[rank] += 1;
+    }
+    (members, starts)
 }

@@ -98,6 +98,14 @@ impl EvaluationCache {
         true
     }
 
+    /// Reserves room for at least `additional` more entries, so that a run with a bounded
+    /// number of evaluations does not regrow the entry list and rehash the index as it fills.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+        self.heads.reserve(additional);
+        self.chain.reserve(additional);
+    }
+
     /// Appends an entry that the caller has checked is not cached yet and returns its
     /// index. `hash` must be `genome_hash(&entry.x)`.
     pub(crate) fn push_unchecked(&mut self, hash: u64, entry: CacheEntry) -> usize {
