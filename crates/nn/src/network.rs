@@ -66,19 +66,25 @@ pub struct GraphModule {
     last_readers: Vec<Option<NodeId>>,
     #[module(skip)]
     output: NodeId,
+    /// Whether each layer's output is a drop-path node of the graph ([`Graph::drop_path`]).
+    #[module(skip)]
+    drop_path: Vec<bool>,
 }
 
 impl GraphModule {
     /// Builds the modules of `graph`, drawing weights in node order from `rng`.
     pub fn init(graph: &Graph, init: Initializer, rng: &mut StdRng, device: &Device) -> Self {
         let mut layers = Vec::new();
+        let mut drop_path = Vec::new();
         let steps = graph
             .nodes
             .iter()
-            .map(|node| match node {
+            .enumerate()
+            .map(|(id, node)| match node {
                 Node::Input => Step::Input,
                 Node::Layer { layer, input } => {
                     layers.push(LayerModule::init(layer, init, rng, device));
+                    drop_path.push(graph.drop_path.binary_search(&id).is_ok());
                     Step::Layer {
                         module: layers.len() - 1,
                         input: *input,
@@ -93,7 +99,14 @@ impl GraphModule {
             steps,
             last_readers: graph.last_readers(),
             output: graph.output,
+            drop_path,
         }
+    }
+
+    /// Returns whether the output of layer `layer` (an index into
+    /// [`GraphModule::layers`]) is a drop-path node of the graph; `false` past the end.
+    pub fn is_drop_path(&self, layer: usize) -> bool {
+        self.drop_path.get(layer).copied().unwrap_or(false)
     }
 
     /// Runs the graph on `input` and returns the values of the output node and, if given, of
@@ -328,9 +341,24 @@ impl NetworkModule {
     /// - `images`: `[batch, channels, height, width]`
     /// - output: `([batch, classes], Option<[batch, classes]>)`
     pub fn forward_with_auxiliary(&self, images: Tensor<4>) -> (Tensor<2>, Option<Tensor<2>>) {
+        self.forward_with_auxiliary_hooked(images, &mut NoHook)
+    }
+
+    /// Computes the logits as [`NetworkModule::forward_with_auxiliary`], calling `hook`
+    /// around every backbone layer and on the main logits. The auxiliary head reads the
+    /// hooked backbone value and runs without the hook.
+    ///
+    /// # Shapes
+    /// - `images`: `[batch, channels, height, width]`
+    /// - output: `([batch, classes], Option<[batch, classes]>)`
+    pub fn forward_with_auxiliary_hooked(
+        &self,
+        images: Tensor<4>,
+        hook: &mut dyn LayerHook,
+    ) -> (Tensor<2>, Option<Tensor<2>>) {
         let tap = self.auxiliary.as_ref().map(|head| head.source);
-        let (pooled, tapped) = self.backbone.forward_with(images, self.norm, tap);
-        let logits = self.classifier.forward(flatten(pooled));
+        let (pooled, tapped) = self.backbone.forward_hooked(images, self.norm, tap, hook);
+        let logits = hook.after_classifier(self.classifier.forward(flatten(pooled)));
         let auxiliary = self.auxiliary.as_ref().zip(tapped).map(|(head, source)| {
             let (value, _) = head.graph.forward_with(source, self.norm, None);
             head.classifier.forward(flatten(value))

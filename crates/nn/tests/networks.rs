@@ -126,3 +126,30 @@ fn batch_statistics_keep_features_away_from_zero() {
     let running = spread(NormMode::RunningStatistics);
     assert!(batch > 10.0 * running, "batch {batch} running {running}");
 }
+
+#[test]
+fn drop_path_layers_follow_graph_marks() {
+    let space = MicroSpace::nsga_net(MicroScale::search()).unwrap();
+    let genome = space.sample(&mut StdRng::seed_from_u64(4));
+    let network = space.decode(&genome).unwrap();
+    let model = NetworkModule::init(&network, BuildConfig::default(), &Device::flex()).unwrap();
+    // Layer modules are numbered in node order, over the layer nodes only.
+    let layer_nodes: Vec<usize> = network
+        .backbone
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, node)| matches!(node, rwenas_space::Node::Layer { .. }))
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(layer_nodes.len(), model.backbone.layers.len());
+    let marked: Vec<usize> = layer_nodes
+        .iter()
+        .enumerate()
+        .filter(|&(layer, _)| model.backbone.is_drop_path(layer))
+        .map(|(_, &node)| node)
+        .collect();
+    assert!(!marked.is_empty());
+    assert_eq!(marked, network.backbone.drop_path);
+    assert!(!model.backbone.is_drop_path(layer_nodes.len()));
+}

@@ -33,7 +33,10 @@ pub mod evaluator;
 pub mod features;
 
 pub use classifier::{EnsembleReport, LinearEnsembleConfig, fold_partition, train_ensemble};
-pub use data::{DataError, DataSource, ImageDataset, Normalization, Split, TrainTestSets};
+pub use data::{
+    DataError, DataSource, FullSizeDataset, FullSizeSets, ImageDataset, Normalization, Split,
+    TrainTestSets,
+};
 pub use error::RweError;
 pub use evaluator::{RweConfig, RweData, RweScore, evaluate};
 pub use features::{DEFAULT_FEATURE_BATCH_SIZE, FeatureExtractor, extract_features};

@@ -105,6 +105,11 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// The node whose value is the graph's output.
     pub output: NodeId,
+    /// Layer nodes whose output training may drop for a whole sample (drop path), in
+    /// increasing order: the outputs of the cell operations other than the identity. Empty
+    /// in networks without drop path and in descriptions serialised without this field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drop_path: Vec<NodeId>,
 }
 
 /// A linear classifier on the pooled features.
@@ -247,6 +252,14 @@ impl Graph {
         Graph {
             nodes: vec![Node::Input],
             output: 0,
+            drop_path: Vec::new(),
+        }
+    }
+
+    /// Marks `node`, a layer node, as a drop-path node; marking it twice has no effect.
+    pub fn mark_drop_path(&mut self, node: NodeId) {
+        if let Err(position) = self.drop_path.binary_search(&node) {
+            self.drop_path.insert(position, node);
         }
     }
 
@@ -290,7 +303,8 @@ impl Graph {
     /// # Errors
     ///
     /// [`SpaceError::InvalidNetwork`] when a node reads itself or a later node, when summed
-    /// shapes differ, when concatenated spatial sizes differ, or when a layer does not fit.
+    /// shapes differ, when concatenated spatial sizes differ, when a layer does not fit, or
+    /// when [`Graph::drop_path`] is unsorted or names a node that is not a layer.
     pub fn shapes(&self, input: Shape) -> Result<Vec<Shape>, SpaceError> {
         let mut shapes: Vec<Shape> = Vec::with_capacity(self.nodes.len());
         for (id, node) in self.nodes.iter().enumerate() {
@@ -343,7 +357,25 @@ impl Graph {
                 shapes.len()
             )));
         }
+        self.check_drop_path()?;
         Ok(shapes)
+    }
+
+    fn check_drop_path(&self) -> Result<(), SpaceError> {
+        if !self.drop_path.windows(2).all(|pair| pair[0] < pair[1]) {
+            return Err(invalid(format!(
+                "drop-path nodes {:?} are not in increasing order without repeats",
+                self.drop_path
+            )));
+        }
+        for &node in &self.drop_path {
+            if !matches!(self.nodes.get(node), Some(Node::Layer { .. })) {
+                return Err(invalid(format!(
+                    "drop-path node {node} is not a layer node; only layer outputs can be dropped"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Returns the number of trainable parameters of all layers.

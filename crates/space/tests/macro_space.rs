@@ -133,3 +133,12 @@ fn describe_and_dot_name_phases() {
     let dot = space.to_dot(&genome).unwrap();
     assert!(dot.contains("subgraph cluster_2"));
 }
+
+#[test]
+fn macro_networks_mark_no_drop_path() {
+    let space = search_space();
+    let network = space.decode(&Genome::new(vec![1; 48])).unwrap();
+    assert!(network.backbone.drop_path.is_empty());
+    let json = serde_json::to_string(&network).unwrap();
+    assert!(!json.contains("drop_path"));
+}

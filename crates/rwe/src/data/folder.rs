@@ -4,17 +4,56 @@
 //! Classes are sorted by folder name and get labels in that order; the files of a class are
 //! sorted by file name. Files whose name does not end in `.jpg`, `.jpeg` or `.png`
 //! (case-insensitive) are skipped, and so are archive members other than folders and regular
-//! files. Every image is converted to 8-bit RGB and must have the size of the first training
-//! image.
+//! files. Every image is converted to 8-bit RGB. [`load_image_folder`] and
+//! [`load_image_tar_gz`] require every image to have the size of the first training image;
+//! [`load_full_size_image_folder`] and [`load_full_size_image_tar_gz`] keep each image at its
+//! own size.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
-use image::ImageFormat;
+use image::{ImageFormat, RgbImage};
 
 use super::{DataError, ImageDataset, TrainTestSets};
+
+/// Images of one split decoded to 8-bit RGB, each at its own size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullSizeDataset {
+    /// The images, in the order of their labels and then of their file names.
+    pub images: Vec<RgbImage>,
+    /// Class index of each image.
+    pub labels: Vec<u16>,
+    /// Class names in label order.
+    pub class_names: Vec<String>,
+}
+
+impl FullSizeDataset {
+    /// Returns the number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Returns whether the dataset has no images.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Returns the number of classes.
+    pub fn num_classes(&self) -> usize {
+        self.class_names.len()
+    }
+}
+
+/// Training and test images of one dataset, each image at its own size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullSizeSets {
+    /// Training images.
+    pub train: FullSizeDataset,
+    /// Test images.
+    pub test: FullSizeDataset,
+}
 
 const SPLITS: [&str; 2] = ["train", "test"];
 
@@ -52,6 +91,35 @@ pub fn load_image_folder(
     let train = read_split_dir(root, "train")?;
     let test = read_split_dir(root, "test")?;
     build_sets(root, train, test, max_per_class)
+}
+
+/// Loads an image folder like [`load_image_folder`], but keeps every image at its own size,
+/// as ImageNet-style pipelines that crop and resize each image need.
+///
+/// # Errors
+///
+/// As [`load_image_folder`], without [`DataError::ImageSize`].
+pub fn load_full_size_image_folder(
+    root: &Path,
+    max_per_class: Option<usize>,
+) -> Result<FullSizeSets, DataError> {
+    let train = read_split_dir(root, "train")?;
+    let test = read_split_dir(root, "test")?;
+    build_full_size_sets(root, train, test, max_per_class)
+}
+
+/// Loads a `.tar.gz` archive of an image folder like [`load_image_tar_gz`], but keeps every
+/// image at its own size.
+///
+/// # Errors
+///
+/// As [`load_image_tar_gz`], without [`DataError::ImageSize`].
+pub fn load_full_size_image_tar_gz(
+    archive: &Path,
+    max_per_class: Option<usize>,
+) -> Result<FullSizeSets, DataError> {
+    let [train, test] = read_archive(archive)?;
+    build_full_size_sets(archive, train, test, max_per_class)
 }
 
 /// Loads a `.tar.gz` archive of an image folder without extracting it to disk.
@@ -235,12 +303,8 @@ fn check_prefix(
     }
 }
 
-fn build_sets(
-    root: &Path,
-    train: ClassTree,
-    test: ClassTree,
-    max_per_class: Option<usize>,
-) -> Result<TrainTestSets, DataError> {
+/// Checks that both splits have the same non-empty classes and returns their names.
+fn class_names(root: &Path, train: &ClassTree, test: &ClassTree) -> Result<Vec<String>, DataError> {
     for (split, tree) in SPLITS.iter().zip([&train, &test]) {
         if tree.is_empty() {
             return Err(DataError::Missing {
@@ -263,6 +327,16 @@ fn build_sets(
             test: test_names,
         });
     }
+    Ok(class_names)
+}
+
+fn build_sets(
+    root: &Path,
+    train: ClassTree,
+    test: ClassTree,
+    max_per_class: Option<usize>,
+) -> Result<TrainTestSets, DataError> {
+    let class_names = class_names(root, &train, &test)?;
     let mut size = None;
     let train = decode_tree(train, &class_names, max_per_class, &mut size)?;
     let test = decode_tree(test, &class_names, max_per_class, &mut size)?;
@@ -296,12 +370,37 @@ fn decode_tree(
     Ok(dataset)
 }
 
-/// Decodes one image and appends it channel-planar; returns its width and height.
-fn decode_into(
-    entry: &ImageEntry,
-    size: &mut Option<(usize, usize)>,
-    out: &mut Vec<u8>,
-) -> Result<(usize, usize), DataError> {
+fn build_full_size_sets(
+    root: &Path,
+    train: ClassTree,
+    test: ClassTree,
+    max_per_class: Option<usize>,
+) -> Result<FullSizeSets, DataError> {
+    let class_names = class_names(root, &train, &test)?;
+    let decode_split = |tree: ClassTree| -> Result<FullSizeDataset, DataError> {
+        let mut dataset = FullSizeDataset {
+            images: Vec::new(),
+            labels: Vec::new(),
+            class_names: class_names.clone(),
+        };
+        for (label, mut images) in (0u16..).zip(tree.into_values()) {
+            images.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+            images.truncate(max_per_class.unwrap_or(usize::MAX));
+            for entry in images {
+                dataset.images.push(decode_rgb(&entry)?);
+                dataset.labels.push(label);
+            }
+        }
+        Ok(dataset)
+    };
+    Ok(FullSizeSets {
+        train: decode_split(train)?,
+        test: decode_split(test)?,
+    })
+}
+
+/// Decodes one image to 8-bit RGB.
+fn decode_rgb(entry: &ImageEntry) -> Result<RgbImage, DataError> {
     let owned;
     let bytes = match &entry.bytes {
         ImageBytes::Memory(bytes) => bytes.as_slice(),
@@ -310,12 +409,22 @@ fn decode_into(
             owned.as_slice()
         }
     };
-    let decoded = image::load_from_memory_with_format(bytes, entry.format)
-        .map_err(|source| DataError::Decode {
+    let decoded = image::load_from_memory_with_format(bytes, entry.format).map_err(|source| {
+        DataError::Decode {
             path: entry.display.clone(),
             source,
-        })?
-        .to_rgb8();
+        }
+    })?;
+    Ok(decoded.to_rgb8())
+}
+
+/// Decodes one image and appends it channel-planar; returns its width and height.
+fn decode_into(
+    entry: &ImageEntry,
+    size: &mut Option<(usize, usize)>,
+    out: &mut Vec<u8>,
+) -> Result<(usize, usize), DataError> {
+    let decoded = decode_rgb(entry)?;
     let found = (decoded.width() as usize, decoded.height() as usize);
     let (width, height) = *size.get_or_insert(found);
     if found != (width, height) {

@@ -15,7 +15,10 @@ pub use download::{
     ProgressCallback, ensure_downloaded,
 };
 pub use error::DataError;
-pub use folder::{load_image_folder, load_image_tar_gz};
+pub use folder::{
+    FullSizeDataset, FullSizeSets, load_full_size_image_folder, load_full_size_image_tar_gz,
+    load_image_folder, load_image_tar_gz,
+};
 pub use normalize::Normalization;
 pub use source::DataSource;
 pub use split::Split;

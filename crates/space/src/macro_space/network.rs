@@ -10,6 +10,9 @@
 //! phase, 1x1 otherwise. Inactive phases are dropped before channels are assigned, so the `k` active
 //! phases use the first `k` channel counts of the scale; a genome with no active phase
 //! decodes to global average pooling of the input image.
+//!
+//! No node is marked in [`Graph::drop_path`]: NSGA-Net's `EvoNetwork` has no drop path, so
+//! its macro networks train without one.
 
 use serde::{Deserialize, Serialize};
 

@@ -17,6 +17,11 @@
 //! norm. In a reduction cell the units that read input 0 or 1 have stride 2. A node sums
 //! its two units; the cell output concatenates the states of its concat list, so it has
 //! `C` times the list's length channels. The optional auxiliary head reads cell `2L/3`.
+//!
+//! As in DARTS' `Cell.forward`, the output of every cell operation other than the identity
+//! is marked in [`Graph::drop_path`]. So a stride-2 `skip_connect` (a factorized reduction)
+//! is marked and the stride-1 one is not. The input preprocessing, the stems and the
+//! auxiliary head have no marks.
 
 use serde::{Deserialize, Serialize};
 
@@ -230,7 +235,12 @@ fn append_cell(
             .iter()
             .map(|&(operation, input)| {
                 let stride = if plan.reduction && input < 2 { 2 } else { 1 };
-                operation.append(graph, states[input], channels, stride)
+                let output = operation.append(graph, states[input], channels, stride);
+                // Every operation but the stride-1 identity appends a layer node of its own.
+                if output != states[input] {
+                    graph.mark_drop_path(output);
+                }
+                output
             })
             .collect();
         states.push(graph.add(summands));
@@ -410,6 +420,80 @@ mod tests {
         // conv 768*128 + BN 2*128 + conv 128*768*2*2 + linear 768*1,000 + 1,000
         // = 98,304 + 256 + 393,216 + 769,000; no batch norm after the 2x2 convolution.
         assert_eq!(network.auxiliary_parameters(), 1_260_776);
+    }
+
+    #[test]
+    fn drop_path_marks_non_identity_operations() {
+        let genotype = catalogue::genotype("darts_v2").unwrap();
+        let network = build_network(&genotype, &MicroScale::deployment(36, true)).unwrap();
+        // A normal cell has 6 operations besides its 2 stride-1 skip_connects. A reduction
+        // cell has 4 max pools and 1 of its 3 skip_connects at stride 2 (reading input 0 or
+        // 1). 18 normal and 2 reduction cells give 18 * 6 + 2 * 5 = 118.
+        let marked = &network.backbone.drop_path;
+        assert_eq!(marked.len(), 118);
+        assert!(marked.windows(2).all(|pair| pair[0] < pair[1]));
+        for &node in marked {
+            assert!(
+                matches!(network.backbone.nodes[node], Node::Layer { .. }),
+                "node {node} is not a layer"
+            );
+        }
+        let head = network.auxiliary.as_ref().unwrap();
+        assert!(head.graph.drop_path.is_empty());
+    }
+
+    #[test]
+    fn drop_path_marks_stride_two_skip() {
+        let text = "Genotype(normal=[('skip_connect', 0), ('skip_connect', 1)], \
+                    normal_concat=[2], reduce=[('skip_connect', 0), ('skip_connect', 1)], \
+                    reduce_concat=[2])";
+        let genotype: DartsGenotype = text.parse().unwrap();
+        let scale = MicroScale {
+            layers: 3,
+            ..MicroScale::search()
+        };
+        let network = build_network(&genotype, &scale).unwrap();
+        // Of 3 cells, cells 1 and 2 are reduction cells. Only their operations are not the
+        // identity: two factorized reductions each, each ending in batch norm.
+        assert!(!scale.is_reduction(0));
+        assert!(scale.is_reduction(1));
+        assert!(scale.is_reduction(2));
+        let marked = &network.backbone.drop_path;
+        assert_eq!(marked.len(), 4);
+        for &node in marked {
+            assert!(matches!(
+                network.backbone.nodes[node],
+                Node::Layer {
+                    layer: Layer::BatchNorm2d { .. },
+                    ..
+                }
+            ));
+        }
+    }
+
+    #[test]
+    fn graph_without_drop_path_field_loads() {
+        let genotype = catalogue::genotype("darts_v2").unwrap();
+        let network = build_network(&genotype, &MicroScale::search()).unwrap();
+        let mut json = serde_json::to_value(&network).unwrap();
+        assert!(json["backbone"]["drop_path"].is_array());
+        json["backbone"]
+            .as_object_mut()
+            .unwrap()
+            .remove("drop_path");
+        let loaded: Network = serde_json::from_value(json).unwrap();
+        assert!(loaded.backbone.drop_path.is_empty());
+        assert_eq!(loaded.backbone.nodes, network.backbone.nodes);
+    }
+
+    #[test]
+    fn drop_path_on_non_layer_is_invalid() {
+        let genotype = catalogue::genotype("darts_v2").unwrap();
+        let mut network = build_network(&genotype, &MicroScale::search()).unwrap();
+        network.backbone.drop_path.push(0);
+        network.backbone.drop_path.sort_unstable();
+        let error = network.validate().unwrap_err();
+        assert!(error.to_string().contains("drop-path node 0"), "{error}");
     }
 
     #[test]
