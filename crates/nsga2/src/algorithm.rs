@@ -13,7 +13,7 @@ use crate::hash::{BuildPassThroughHasher, genome_hash, same_genome};
 use crate::individual::Individual;
 use crate::observer::{GenerationReport, Observer};
 use crate::problem::{Evaluation, Problem, VariableKind};
-use crate::state::{CacheEntry, Nsga2State, STATE_FORMAT_VERSION};
+use crate::state::{CachedEvaluation, Nsga2State, STATE_FORMAT_VERSION};
 use crate::survival::survive_and_discard;
 use crate::termination::Termination;
 
@@ -55,11 +55,14 @@ pub struct Nsga2<P: Problem> {
     /// duplicate elimination does not rehash the population every generation. It is
     /// rebuilt from the population whenever the lengths differ, as after `new` and `resume`.
     population_hashes: Vec<u64>,
+    /// Genome buffers of candidates already copied into the cache or dropped as duplicates,
+    /// reused for the next candidates instead of allocating.
+    genome_pool: Vec<Vec<f64>>,
 }
 
-/// Maximum number of cache entries that `run` reserves room for in advance (6 MiB of entries), so
-/// that a far-off generation or evaluation limit does not allocate memory the run never
-/// uses.
+/// Maximum number of cache entries that `run` reserves room for in advance (about 20 MiB
+/// with 30 variables and 2 objectives), so that a far-off generation or evaluation limit
+/// does not allocate memory the run never uses.
 const MAX_CACHE_RESERVATION: usize = 1 << 16;
 
 /// Random number generator of one generation, passed to every operator.
@@ -176,7 +179,11 @@ fn repair(x: &mut [f64], bounds: &[(f64, f64)], kind: VariableKind) {
 }
 
 /// Builds the individual of a cache entry in a spare individual's buffers when one is left.
-fn reuse_individual(spare: &mut Vec<Individual>, entry: &CacheEntry, n_obj: usize) -> Individual {
+fn reuse_individual(
+    spare: &mut Vec<Individual>,
+    entry: CachedEvaluation<'_>,
+    n_obj: usize,
+) -> Individual {
     let Some(mut individual) = spare.pop() else {
         return individual_from_entry(entry, n_obj);
     };
@@ -185,32 +192,53 @@ fn reuse_individual(spare: &mut Vec<Individual>, entry: &CacheEntry, n_obj: usiz
         individual.objectives.resize(n_obj, f64::INFINITY);
         individual.constraint_violation = f64::INFINITY;
     } else {
-        individual.objectives.clone_from(&entry.objectives);
+        copy_into(&mut individual.objectives, entry.objectives);
         individual.constraint_violation = entry.constraints.iter().map(|g| g.max(0.0)).sum();
     }
-    individual.x.clone_from(&entry.x);
-    individual.constraints.clone_from(&entry.constraints);
+    copy_into(&mut individual.x, entry.x);
+    copy_into(&mut individual.constraints, entry.constraints);
     individual.rank = usize::MAX;
     individual.crowding_distance = 0.0;
-    individual.failure.clone_from(&entry.failure);
+    match (entry.failure, &mut individual.failure) {
+        (None, failure) => *failure = None,
+        (Some(message), Some(buffer)) => message.clone_into(buffer),
+        (Some(message), failure) => *failure = Some(message.to_owned()),
+    }
     individual
 }
 
-fn individual_from_entry(entry: &CacheEntry, n_obj: usize) -> Individual {
+fn individual_from_entry(entry: CachedEvaluation<'_>, n_obj: usize) -> Individual {
     let (objectives, constraint_violation) = if entry.failure.is_some() {
         (vec![f64::INFINITY; n_obj], f64::INFINITY)
     } else {
         let violation = entry.constraints.iter().map(|g| g.max(0.0)).sum();
-        (entry.objectives.clone(), violation)
+        (entry.objectives.to_vec(), violation)
     };
     Individual {
-        x: entry.x.clone(),
+        x: entry.x.to_vec(),
         objectives,
-        constraints: entry.constraints.clone(),
+        constraints: entry.constraints.to_vec(),
         constraint_violation,
         rank: usize::MAX,
         crowding_distance: 0.0,
-        failure: entry.failure.clone(),
+        failure: entry.failure.map(str::to_owned),
+    }
+}
+
+/// Replaces the contents of `buffer` with `values`, keeping its allocation.
+fn copy_into(buffer: &mut Vec<f64>, values: &[f64]) {
+    buffer.clear();
+    buffer.extend_from_slice(values);
+}
+
+/// Returns a pooled buffer (or a new one) holding a copy of `values`.
+fn pooled_copy(pool: &mut Vec<Vec<f64>>, values: &[f64]) -> Vec<f64> {
+    match pool.pop() {
+        Some(mut buffer) => {
+            copy_into(&mut buffer, values);
+            buffer
+        }
+        None => values.to_vec(),
     }
 }
 
@@ -231,6 +259,7 @@ impl<P: Problem> Nsga2<P> {
             report: GenerationReport::default(),
             spare: Vec::new(),
             population_hashes: Vec::new(),
+            genome_pool: Vec::new(),
         })
     }
 
@@ -320,11 +349,13 @@ impl<P: Problem> Nsga2<P> {
                 .map(|individual| genome_hash(&individual.x))
                 .collect();
         }
+        let mut pool = std::mem::take(&mut self.genome_pool);
         let candidates = if generation == 0 {
-            self.sample_initial(&mut rng)
+            self.sample_initial(&mut rng, &mut pool)
         } else {
-            self.mate(&mut rng)
+            self.mate(&mut rng, &mut pool)
         };
+        self.genome_pool = pool;
         let EvaluatedBatch {
             offspring,
             offspring_hashes,
@@ -386,7 +417,12 @@ impl<P: Problem> Nsga2<P> {
     ) -> Result<Nsga2Result, Nsga2Error> {
         let start = Instant::now();
         if let Some(bound) = self.evaluation_bound(termination) {
-            self.state.cache.reserve(bound.min(MAX_CACHE_RESERVATION));
+            self.state.cache.reserve(
+                bound.min(MAX_CACHE_RESERVATION),
+                self.bounds.len(),
+                self.n_obj,
+                self.n_constr,
+            );
         }
         while !termination.is_met(
             self.state.generations_completed,
@@ -448,7 +484,7 @@ impl<P: Problem> Nsga2<P> {
 
     /// Samples the initial population uniformly in the bounds (integers uniformly among the
     /// integers in the bounds), re-drawing duplicates when duplicate elimination is on.
-    fn sample_initial(&self, rng: &mut GenerationRng) -> Candidates {
+    fn sample_initial(&self, rng: &mut GenerationRng, pool: &mut Vec<Vec<f64>>) -> Candidates {
         let target = self.config.population_size;
         let mut candidates = Candidates::with_capacity(target);
         let mut seen = GenomeSet::with_capacity(target);
@@ -456,21 +492,20 @@ impl<P: Problem> Nsga2<P> {
         while candidates.len() < target && rounds < self.config.max_mating_rounds {
             rounds += 1;
             for _ in candidates.len()..target {
-                let x: Vec<f64> = self
-                    .bounds
-                    .iter()
-                    .map(|&(lower, upper)| match self.kind {
-                        VariableKind::Real => lower + rng.random::<f64>() * (upper - lower),
-                        VariableKind::Integer => {
-                            let span = upper - lower + 1.0;
-                            (lower + (rng.random::<f64>() * span).floor()).min(upper)
-                        }
-                    })
-                    .collect();
+                let mut x = pool.pop().unwrap_or_default();
+                x.clear();
+                x.extend(self.bounds.iter().map(|&(lower, upper)| match self.kind {
+                    VariableKind::Real => lower + rng.random::<f64>() * (upper - lower),
+                    VariableKind::Integer => {
+                        let span = upper - lower + 1.0;
+                        (lower + (rng.random::<f64>() * span).floor()).min(upper)
+                    }
+                }));
                 let hash = genome_hash(&x);
                 if self.config.eliminate_duplicates
                     && !seen.insert(hash, &x, &[], &candidates.genomes)
                 {
+                    pool.push(x);
                     continue;
                 }
                 candidates.push(x, hash);
@@ -482,7 +517,7 @@ impl<P: Problem> Nsga2<P> {
     /// Creates offspring as pymoo's mating loop does: select, cross and mutate in rounds,
     /// drop children identical to a population member or an earlier child, and stop after
     /// `max_mating_rounds` rounds even when fewer children than requested are left.
-    fn mate(&self, rng: &mut GenerationRng) -> Candidates {
+    fn mate(&self, rng: &mut GenerationRng, pool: &mut Vec<Vec<f64>>) -> Candidates {
         let population = &self.state.population;
         let target = self.config.effective_offspring_size();
         let dedupe = self.config.eliminate_duplicates;
@@ -504,8 +539,8 @@ impl<P: Problem> Nsga2<P> {
                 .selection
                 .select(population, 2 * n_matings, rng, &mut parents);
             for pair in parents.chunks_exact(2) {
-                let mut child1 = population[pair[0]].x.clone();
-                let mut child2 = population[pair[1]].x.clone();
+                let mut child1 = pooled_copy(pool, &population[pair[0]].x);
+                let mut child2 = pooled_copy(pool, &population[pair[1]].x);
                 self.config
                     .crossover
                     .crossover(&mut child1, &mut child2, &self.bounds, rng);
@@ -515,10 +550,12 @@ impl<P: Problem> Nsga2<P> {
                     // Every child of the round is created before any is dropped, so the
                     // number of random draws does not depend on which children survive.
                     if candidates.len() == target {
+                        pool.push(child);
                         continue;
                     }
                     let hash = genome_hash(&child);
                     if dedupe && !seen.insert(hash, &child, population, &candidates.genomes) {
+                        pool.push(child);
                         continue;
                     }
                     candidates.push(child, hash);
@@ -530,10 +567,7 @@ impl<P: Problem> Nsga2<P> {
 
     /// Evaluates the genomes missing from the cache as one batch.
     fn evaluate(&mut self, candidates: Candidates) -> Result<EvaluatedBatch, Nsga2Error> {
-        let Candidates {
-            mut genomes,
-            hashes,
-        } = candidates;
+        let Candidates { genomes, hashes } = candidates;
         let n = genomes.len();
         // Where each genome's result comes from.
         let mut sources: Vec<Source> = Vec::with_capacity(n);
@@ -583,20 +617,28 @@ impl<P: Problem> Nsga2<P> {
         }
         // Every result is checked before the cache changes, so an error leaves the state
         // as it was.
-        let mut entries = Vec::with_capacity(pending.len());
+        let mut checked = Vec::with_capacity(pending.len());
         for (position, result) in results.into_iter().enumerate() {
-            let x = std::mem::take(&mut genomes[pending[position]]);
-            entries.push(self.check_result(position, x, result)?);
+            checked.push(self.check_result(position, result)?);
         }
 
-        let mut evaluated = Vec::with_capacity(entries.len());
-        let mut entry_indices = Vec::with_capacity(entries.len());
-        self.state.evaluations += entries.len();
-        for (entry, &index) in entries.into_iter().zip(&pending) {
-            evaluated.push(reuse_individual(&mut self.spare, &entry, self.n_obj));
-            entry_indices.push(self.state.cache.push_unchecked(hashes[index], entry));
+        let mut evaluated = Vec::with_capacity(checked.len());
+        let mut entry_indices = Vec::with_capacity(checked.len());
+        self.state.evaluations += checked.len();
+        for ((evaluation, failure), &index) in checked.into_iter().zip(&pending) {
+            let entry = self.state.cache.push_unchecked(
+                hashes[index],
+                &genomes[index],
+                &evaluation.objectives,
+                &evaluation.constraints,
+                failure,
+            );
+            let individual =
+                reuse_individual(&mut self.spare, self.state.cache.entry(entry), self.n_obj);
+            evaluated.push(individual);
+            entry_indices.push(entry);
         }
-        let cached = self.state.cache.entries();
+        self.genome_pool.extend(genomes);
         let offspring = sources
             .iter()
             .map(|source| {
@@ -604,7 +646,7 @@ impl<P: Problem> Nsga2<P> {
                     Source::Cached(entry) => entry,
                     Source::Pending(position) => entry_indices[position],
                 };
-                reuse_individual(&mut self.spare, &cached[entry], self.n_obj)
+                reuse_individual(&mut self.spare, self.state.cache.entry(entry), self.n_obj)
             })
             .collect();
         Ok(EvaluatedBatch {
@@ -615,23 +657,16 @@ impl<P: Problem> Nsga2<P> {
         })
     }
 
-    /// Checks one evaluation result; a NaN objective or constraint becomes a failure.
+    /// Checks one evaluation result and returns it with its failure message. An error or a
+    /// NaN objective or constraint is a failure.
     fn check_result(
         &self,
         index: usize,
-        x: Vec<f64>,
         result: Result<Evaluation, EvaluationError>,
-    ) -> Result<CacheEntry, Nsga2Error> {
+    ) -> Result<(Evaluation, Option<String>), Nsga2Error> {
         let evaluation = match result {
             Ok(evaluation) => evaluation,
-            Err(error) => {
-                return Ok(CacheEntry {
-                    x,
-                    objectives: Vec::new(),
-                    constraints: Vec::new(),
-                    failure: Some(error.0),
-                });
-            }
+            Err(error) => return Ok((Evaluation::default(), Some(error.0))),
         };
         if evaluation.objectives.len() != self.n_obj {
             return Err(Nsga2Error::ObjectiveCount {
@@ -654,12 +689,7 @@ impl<P: Problem> Nsga2<P> {
             (None, Some(j)) => Some(format!("constraint {j} is NaN")),
             (None, None) => None,
         };
-        Ok(CacheEntry {
-            x,
-            objectives: evaluation.objectives,
-            constraints: evaluation.constraints,
-            failure,
-        })
+        Ok((evaluation, failure))
     }
 }
 

@@ -108,7 +108,7 @@ fn checkpoint_round_trip_is_exact() {
     save_checkpoint(&path, nsga2.state()).unwrap();
     let loaded = load_checkpoint(&path).unwrap();
     assert_eq!(loaded.population, nsga2.state().population);
-    assert_eq!(loaded.cache.entries(), nsga2.state().cache.entries());
+    assert_eq!(loaded.cache, nsga2.state().cache);
     let leftovers: Vec<_> = std::fs::read_dir(&directory).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "the temporary file was not renamed");
     std::fs::remove_dir_all(&directory).unwrap();

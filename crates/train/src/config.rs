@@ -4,6 +4,7 @@ use rwenas_nn::Initializer;
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
+use crate::imagenet::{ColorJitter, ResizedCrop};
 
 /// Settings of one training run.
 ///
@@ -11,11 +12,8 @@ use crate::TrainError;
 /// NSGA-Net also uses: SGD with momentum 0.9 (dampening 0) and weight decay 3e-4, learning
 /// rate 0.025 decayed per epoch by a cosine to 0 over 600 epochs, batch 96, gradient norm
 /// clipped at 5, random crop with 4-pixel zero padding, horizontal flip, cutout of length
-/// 16 and an auxiliary head weight of 0.4.
-///
-/// NOTE: the recipe's drop path rate is 0.2, but the default here is 0.0 because the
-/// network graph does not mark cell-operation outputs, so [`Trainer::new`](crate::Trainer::new)
-/// rejects any non-zero rate.
+/// 16, an auxiliary head weight of 0.4 and a drop path rate of 0.2. [`TrainConfig::imagenet`]
+/// returns DARTS' ImageNet recipe.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// Passes over the training images.
@@ -46,9 +44,30 @@ pub struct TrainConfig {
     pub cutout_length: Option<usize>,
     /// Weight of the auxiliary head's loss in the total loss. Ignored without a head.
     pub auxiliary_weight: f64,
-    /// Final drop path probability, reached linearly over the epochs. Must be 0, see the
-    /// type's note.
+    /// Drop path probability reached after the last epoch: epoch `e` of `E` drops with
+    /// probability `drop_path_rate * e / E` ([`TrainConfig::drop_path_at`]). Must be in
+    /// `[0, 1)`. Only layers marked in the backbone's `Graph::drop_path` are dropped.
     pub drop_path_rate: f64,
+    /// Label smoothing `a` of the cross-entropy: the target of the true class is
+    /// `1 - a + a / classes` and that of every other class `a / classes`. 0 disables it.
+    #[serde(default)]
+    pub label_smoothing: f64,
+    /// Epochs of linear learning-rate warm-up: epoch `e < warmup_epochs` uses
+    /// `learning_rate * (e + 1) / warmup_epochs` in place of the schedule. 0 disables it.
+    #[serde(default)]
+    pub warmup_epochs: usize,
+    /// Decay of the learning rate over the epochs.
+    #[serde(default)]
+    pub schedule: LearningRateSchedule,
+    /// Random resized crop of full-size training images (image-folder data, see
+    /// [`TrainData::from_image_folder`](crate::TrainData::from_image_folder)). Images of the
+    /// network's input size use `crop_padding` instead.
+    #[serde(default)]
+    pub resized_crop: ResizedCrop,
+    /// Colour jitter of full-size training images; `None` disables it. Images of the
+    /// network's input size are not jittered.
+    #[serde(default)]
+    pub color_jitter: Option<ColorJitter>,
     /// Weight initialiser of the network.
     pub initializer: Initializer,
     /// Seed of the weight initialisation, the shuffles and the augmentation.
@@ -72,7 +91,12 @@ impl Default for TrainConfig {
             horizontal_flip: true,
             cutout_length: Some(16),
             auxiliary_weight: 0.4,
-            drop_path_rate: 0.0,
+            drop_path_rate: 0.2,
+            label_smoothing: 0.0,
+            warmup_epochs: 0,
+            schedule: LearningRateSchedule::Cosine,
+            resized_crop: ResizedCrop::default(),
+            color_jitter: None,
             initializer: Initializer::PytorchDefault,
             seed: 0,
         }
@@ -80,14 +104,48 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
-    /// Returns the learning rate of `epoch` (counted from 0).
+    /// Returns DARTS' ImageNet recipe (quark0/darts, `train_imagenet.py`). It trains for
+    /// 250 epochs (the count the DARTS authors report; the script's default is 1,000) with
+    /// batch 128, SGD with momentum 0.9 and weight decay 3e-5, and learning rate 0.1
+    /// multiplied by 0.97 after every epoch. Gradients are clipped at norm 5, labels smoothed
+    /// by 0.1 and the auxiliary weight is 0.4. There is no drop path (the script's default
+    /// rate is 0) and no warm-up. Training images get a random resized crop (scale 0.08 to 1,
+    /// aspect ratio 3/4 to 4/3), a horizontal flip and colour jitter (brightness, contrast
+    /// and saturation 0.4, hue 0.2), and no cutout.
+    pub fn imagenet() -> Self {
+        TrainConfig {
+            epochs: 250,
+            batch_size: 128,
+            learning_rate: 0.1,
+            weight_decay: 3e-5,
+            crop_padding: 0,
+            cutout_length: None,
+            drop_path_rate: 0.0,
+            label_smoothing: 0.1,
+            schedule: LearningRateSchedule::Exponential { gamma: 0.97 },
+            color_jitter: Some(ColorJitter::darts_imagenet()),
+            ..TrainConfig::default()
+        }
+    }
+
+    /// Returns the learning rate of `epoch` (counted from 0): the warm-up rate during the
+    /// first `warmup_epochs`, the schedule's rate afterwards.
     pub fn learning_rate_at(&self, epoch: usize) -> f64 {
-        cosine_learning_rate(
-            self.learning_rate,
-            self.min_learning_rate,
-            epoch,
-            self.epochs,
-        )
+        if epoch < self.warmup_epochs {
+            return self.learning_rate * (epoch + 1) as f64 / self.warmup_epochs as f64;
+        }
+        match self.schedule {
+            LearningRateSchedule::Cosine => cosine_learning_rate(
+                self.learning_rate,
+                self.min_learning_rate,
+                epoch,
+                self.epochs,
+            ),
+            LearningRateSchedule::Exponential { gamma } => {
+                let exponent = i32::try_from(epoch).unwrap_or(i32::MAX);
+                (self.learning_rate * gamma.powi(exponent)).max(self.min_learning_rate)
+            }
+        }
     }
 
     /// Returns the drop path probability of `epoch` (counted from 0):
@@ -141,15 +199,47 @@ impl TrainConfig {
         if self.cutout_length == Some(0) {
             return invalid("cutout_length is 0; expected at least 1 or none".into());
         }
-        if self.drop_path_rate != 0.0 {
+        if !(0.0..1.0).contains(&self.drop_path_rate) {
             return invalid(format!(
-                "drop_path_rate is {}, but drop path is not implemented: the network graph does \
-                 not mark cell-operation outputs; set drop_path_rate to 0",
+                "drop_path_rate is {}; expected a value in [0, 1)",
                 self.drop_path_rate
             ));
         }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return invalid(format!(
+                "label_smoothing is {}; expected a value in [0, 1)",
+                self.label_smoothing
+            ));
+        }
+        if let LearningRateSchedule::Exponential { gamma } = self.schedule
+            && !(gamma > 0.0 && gamma <= 1.0)
+        {
+            return invalid(format!(
+                "schedule gamma is {gamma}; expected a value in (0, 1]"
+            ));
+        }
+        self.resized_crop.validate()?;
+        if let Some(jitter) = &self.color_jitter {
+            jitter.validate()?;
+        }
         Ok(())
     }
+}
+
+/// Decay of the learning rate from [`TrainConfig::learning_rate`], stepped once per epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LearningRateSchedule {
+    /// Cosine decay to [`TrainConfig::min_learning_rate`] over the epochs
+    /// ([`cosine_learning_rate`]), as DARTS and NSGA-Net train on CIFAR-10.
+    #[default]
+    Cosine,
+    /// Epoch `e` uses `learning_rate * gamma^e`, but no less than `min_learning_rate`:
+    /// PyTorch's `StepLR` with step 1, as DARTS trains on ImageNet (gamma 0.97).
+    Exponential {
+        /// Factor applied after every epoch.
+        gamma: f64,
+    },
 }
 
 /// Returns the cosine-annealed learning rate of `epoch` out of `epochs`:

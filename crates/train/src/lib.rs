@@ -8,18 +8,27 @@
 //! and restore weights, optimiser state and epoch count, so a resumed run gives the same
 //! weights as an uninterrupted one. [`MetricsCsv`] records the per-epoch metrics.
 //!
-//! Drop path is not implemented, because the network graph does not mark the outputs of
-//! cell operations; a non-zero [`TrainConfig::drop_path_rate`] is rejected.
+//! Drop path ([`DropPath`]) zeroes the outputs of the layers marked in the backbone's
+//! `Graph::drop_path` for whole samples, at a rate that grows linearly over the epochs.
+//! [`TrainConfig::imagenet`] is DARTS' ImageNet recipe (label smoothing, exponential
+//! learning-rate decay), and [`TrainData::from_image_folder`] its input pipeline of random
+//! resized crops and colour jitter on full-size images ([`imagenet`]).
 #![warn(missing_docs)]
 
 pub mod augment;
 mod checkpoint;
 mod config;
+mod drop_path;
 mod error;
+pub mod imagenet;
 mod metrics;
 mod trainer;
 
-pub use config::{TrainConfig, cosine_learning_rate};
+pub use config::{LearningRateSchedule, TrainConfig, cosine_learning_rate};
+pub use drop_path::DropPath;
 pub use error::TrainError;
 pub use metrics::{CSV_HEADER, MetricsCsv, csv_line};
-pub use trainer::{EpochMetrics, EpochStats, TrainData, Trainer, batch_loss, epoch_rng};
+pub use trainer::{
+    EpochMetrics, EpochStats, TrainData, Trainer, batch_loss, epoch_rng,
+    training_loss,
+};

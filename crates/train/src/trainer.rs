@@ -9,15 +9,17 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rwenas_nn::{BuildConfig, NetworkModule, NormMode};
-use rwenas_rwe::{DataError, ImageDataset, Normalization, Split};
+use rand::{Rng, SeedableRng};
+use rwenas_nn::{BuildConfig, LayerHook, NetworkModule, NormMode};
+use rwenas_rwe::{DataError, FullSizeDataset, ImageDataset, Normalization, Split};
 use rwenas_space::network::Network;
 
 use crate::augment::Augmentation;
 use crate::checkpoint::{Checkpoint, read_checkpoint, write_checkpoint};
+use crate::drop_path::DropPath;
+use crate::imagenet;
 use crate::{TrainConfig, TrainError};
 
 /// Images of a training run: the images trained on, the images the test error is measured
@@ -30,6 +32,10 @@ pub struct TrainData {
     pub test: ImageDataset,
     /// Per-channel normalisation, by default the statistics of `train`.
     pub normalization: Normalization,
+    /// Full-size training images, in the order of `train`, when training batches are
+    /// random resized crops of them (see [`TrainData::from_image_folder`]); `None` when
+    /// they are augmented from `train` by crop, flip and cutout.
+    pub full_size_train: Option<FullSizeDataset>,
 }
 
 impl TrainData {
@@ -58,6 +64,7 @@ impl TrainData {
             train,
             test,
             normalization,
+            full_size_train: None,
         })
     }
 
@@ -74,6 +81,44 @@ impl TrainData {
     pub fn with_normalization(mut self, normalization: Normalization) -> Self {
         self.normalization = normalization;
         self
+    }
+
+    /// Appends the augmented, normalised training images at `indices` to `out`,
+    /// `N x C x H x W` at the size of `train`: random resized crops of `full_size_train`
+    /// when it is set ([`imagenet::augmented_batch_into`]), otherwise crop, flip and cutout
+    /// of `train` ([`Augmentation::batch_into`]).
+    ///
+    /// # Errors
+    ///
+    /// [`DataError`] for an index past the end or a normalisation that does not fit.
+    pub fn augmented_batch_into(
+        &self,
+        config: &TrainConfig,
+        indices: &[usize],
+        rng: &mut impl Rng,
+        out: &mut Vec<f32>,
+    ) -> Result<(), DataError> {
+        match &self.full_size_train {
+            Some(full_size) => {
+                // `from_image_folder` makes `train` square and of a size that fits in u32.
+                let size = self.train.height as u32;
+                imagenet::augmented_batch_into(
+                    full_size,
+                    indices,
+                    size,
+                    config,
+                    &self.normalization,
+                    rng,
+                    out,
+                )
+            }
+            None => Augmentation {
+                crop_padding: config.crop_padding,
+                horizontal_flip: config.horizontal_flip,
+                cutout_length: config.cutout_length,
+            }
+            .batch_into(&self.train, indices, &self.normalization, rng, out),
+        }
     }
 }
 
@@ -109,7 +154,7 @@ pub struct EpochMetrics {
 /// Trains one network with SGD, with a checkpoint after every epoch when a checkpoint
 /// path is set.
 ///
-/// Every random choice of epoch `e` (shuffle, crops, flips, cutout) comes from a generator
+/// Every random choice of epoch `e` (shuffle, augmentation, drop path) comes from a generator
 /// seeded from `(config.seed, e)`, so an epoch depends only on the weights and optimiser
 /// state it starts from, which is what makes resuming reproduce an uninterrupted run.
 pub struct Trainer {
@@ -213,6 +258,23 @@ impl Trainer {
     pub fn with_checkpoint(mut self, path: impl Into<PathBuf>) -> Self {
         self.checkpoint_path = Some(path.into());
         self
+    }
+
+    /// Returns the trainer that calls `progress` after every training and test batch.
+    pub fn with_progress(mut self, progress: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Box::new(progress));
+        self
+    }
+
+    fn report(&self, phase: Phase, done: usize, total: usize) {
+        if let Some(progress) = &self.progress {
+            progress(&Progress {
+                epoch: self.epoch,
+                phase,
+                done,
+                total,
+            });
+        }
     }
 
     /// Returns the number of completed epochs.
@@ -328,7 +390,16 @@ impl Trainer {
             train_error: wrong as f64 / images.max(1) as f64,
             seconds,
             images_per_second: images as f64 / seconds,
+            recalibration_seconds: recalibration_start.elapsed().as_secs_f64(),
         })
+    }
+
+    /// Replaces the backbone's batch norm running statistics with the mean batch
+    /// statistics of the first `bn_recalibration_images` training images (see
+    /// [`Trainer::train_epoch`]).
+    fn recalibrate_batch_norm(&mut self) -> Result<(), TrainError> {
+        self.model = recalibrate::recalibrate(&self.model, &self.data, &self.config, &self.device)?;
+        Ok(())
     }
 
     /// Returns the fraction of test images that the network, normalising with its running

@@ -5,12 +5,15 @@ use std::path::{Path, PathBuf};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use rwenas_nn::{BuildConfig, NetworkModule, NormMode};
 use rwenas_rwe::{DataSource, ImageDataset};
+use rwenas_space::micro::{MicroScale, build_network, catalogue};
 use rwenas_space::network::{AuxiliaryHead, Classifier, Graph, Layer, Network};
 use rwenas_train::{
-    CSV_HEADER, MetricsCsv, TrainConfig, TrainData, TrainError, Trainer, batch_loss,
-    cosine_learning_rate,
+    CSV_HEADER, DropPath, LearningRateSchedule, MetricsCsv, TrainConfig, TrainData, TrainError,
+    Trainer, batch_loss, cosine_learning_rate, training_loss,
 };
 
 fn conv(in_channels: usize, out_channels: usize) -> Layer {
@@ -166,20 +169,11 @@ fn default_config_matches_recipe() {
     assert_eq!(config.crop_padding, 4);
     assert!(config.horizontal_flip);
     assert_eq!(config.auxiliary_weight, 0.4);
+    assert_eq!(config.drop_path_rate, 0.2);
+    assert_eq!(config.label_smoothing, 0.0);
+    assert_eq!(config.warmup_epochs, 0);
+    assert_eq!(config.schedule, LearningRateSchedule::Cosine);
     assert!(config.validate().is_ok());
-}
-
-#[test]
-fn drop_path_rate_rejected() {
-    let config = TrainConfig {
-        drop_path_rate: 0.2,
-        ..tiny_config(1)
-    };
-    let data = TrainData::new(synthetic(20, 8, 1), synthetic(10, 8, 2)).expect("data");
-    let error = Trainer::new(&small_network(8, false), data, config, &Device::flex())
-        .expect_err("drop path must be rejected");
-    assert!(matches!(error, TrainError::InvalidConfig(_)));
-    assert!(error.to_string().contains("drop path"));
 }
 
 #[test]
@@ -358,4 +352,314 @@ fn cifar10_training_lowers_loss() {
     );
     let error = trainer.evaluate_test().expect("test error");
     assert!((0.0..=1.0).contains(&error));
+}
+
+/// Builds DARTS V2 at 4 initial channels and 3 cells for 8x8 images, with its auxiliary
+/// head off: a micro network whose backbone marks drop-path layers.
+fn tiny_micro_network() -> Network {
+    let genotype = catalogue::genotype("darts_v2").expect("catalogued genotype");
+    let scale = MicroScale {
+        initial_channels: 4,
+        layers: 3,
+        input_size: 8,
+        ..MicroScale::search()
+    };
+    build_network(&genotype, &scale).expect("network builds")
+}
+
+fn tiny_micro_model() -> NetworkModule {
+    let build = BuildConfig {
+        norm: NormMode::Training,
+        ..BuildConfig::default()
+    };
+    NetworkModule::init(&tiny_micro_network(), build, &Device::flex()).expect("network builds")
+}
+
+#[test]
+fn learning_rate_warmup_and_exponential_decay() {
+    let config = TrainConfig {
+        epochs: 20,
+        learning_rate: 0.1,
+        warmup_epochs: 4,
+        ..TrainConfig::default()
+    };
+    let warmup: Vec<f64> = (0..4).map(|epoch| config.learning_rate_at(epoch)).collect();
+    for (epoch, rate) in warmup.iter().enumerate() {
+        let expected = 0.1 * (epoch + 1) as f64 / 4.0;
+        assert!((rate - expected).abs() < 1e-12, "epoch {epoch}: {rate}");
+    }
+    let cosine = cosine_learning_rate(0.1, 0.0, 4, 20);
+    assert!((config.learning_rate_at(4) - cosine).abs() < 1e-12);
+
+    let exponential = TrainConfig {
+        schedule: LearningRateSchedule::Exponential { gamma: 0.97 },
+        ..config.clone()
+    };
+    let expected = 0.1 * 0.97f64.powi(7);
+    assert!((exponential.learning_rate_at(7) - expected).abs() < 1e-12);
+    assert_eq!(exponential.learning_rate_at(2), warmup[2]);
+}
+
+#[test]
+fn imagenet_preset_matches_darts() {
+    let config = TrainConfig::imagenet();
+    assert_eq!(config.epochs, 250);
+    assert_eq!(config.batch_size, 128);
+    assert_eq!(config.learning_rate, 0.1);
+    assert_eq!(config.weight_decay, 3e-5);
+    assert_eq!(config.gradient_clip_norm, Some(5.0));
+    assert_eq!(config.auxiliary_weight, 0.4);
+    assert_eq!(config.label_smoothing, 0.1);
+    assert_eq!(config.drop_path_rate, 0.0);
+    assert_eq!(config.cutout_length, None);
+    assert_eq!(
+        config.schedule,
+        LearningRateSchedule::Exponential { gamma: 0.97 }
+    );
+    let jitter = config.color_jitter.expect("the preset jitters colours");
+    assert_eq!(
+        [
+            jitter.brightness,
+            jitter.contrast,
+            jitter.saturation,
+            jitter.hue
+        ],
+        [0.4, 0.4, 0.4, 0.2]
+    );
+    assert_eq!(config.resized_crop.scale, [0.08, 1.0]);
+    assert!(config.validate().is_ok());
+}
+
+#[test]
+fn invalid_recipe_values_rejected() {
+    let cases = [
+        TrainConfig {
+            drop_path_rate: 1.0,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            label_smoothing: -0.1,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            schedule: LearningRateSchedule::Exponential { gamma: 0.0 },
+            ..TrainConfig::default()
+        },
+    ];
+    for config in cases {
+        let error = config.validate().expect_err("invalid value");
+        assert!(matches!(error, TrainError::InvalidConfig(_)), "{error}");
+    }
+}
+
+#[test]
+fn config_without_new_fields_loads() {
+    let mut json = serde_json::to_value(TrainConfig::default()).expect("config serialises");
+    let object = json.as_object_mut().expect("an object");
+    for field in [
+        "label_smoothing",
+        "warmup_epochs",
+        "schedule",
+        "resized_crop",
+        "color_jitter",
+    ] {
+        assert!(object.remove(field).is_some(), "{field} is serialised");
+    }
+    let loaded: TrainConfig = serde_json::from_value(json).expect("config loads");
+    assert_eq!(loaded, TrainConfig::default());
+}
+
+#[test]
+fn label_smoothing_mixes_uniform_target() {
+    let device = Device::flex();
+    let network = small_network(8, false);
+    let build = BuildConfig {
+        norm: NormMode::BatchStatistics,
+        ..BuildConfig::default()
+    };
+    let model = NetworkModule::init(&network, build, &device).expect("network builds");
+    let data = synthetic(12, 8, 3);
+    let indices: Vec<usize> = (0..12).collect();
+    let normalization = rwenas_rwe::Normalization::from_dataset(&data, &indices).expect("stats");
+    let images = normalization
+        .batch(&data, &indices, &device)
+        .expect("batch");
+    let labels: Vec<i64> = data.labels.iter().map(|&l| i64::from(l)).collect();
+    let targets = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [12]), &device);
+
+    let config = TrainConfig {
+        label_smoothing: 0.1,
+        ..TrainConfig::default()
+    };
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut hook = DropPath::new(0.0, &model.backbone, &mut rng);
+    let (smoothed, _) = training_loss(&model, images.clone(), targets, &config, &mut hook);
+    let smoothed = smoothed.into_scalar::<f32>();
+
+    // With a = 0.1 and K = 10 classes: (1 - a) * -log p[true] + a / K * sum_k -log p[k],
+    // averaged over the batch.
+    let log_probs = burn::tensor::activation::log_softmax(model.forward(images), 1)
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("f32 logits");
+    let mut expected = 0.0f64;
+    for (row, &label) in log_probs.chunks_exact(10).zip(&labels) {
+        let true_class = -f64::from(row[label as usize]);
+        let all: f64 = row.iter().map(|&value| -f64::from(value)).sum();
+        expected += 0.9 * true_class + 0.1 / 10.0 * all;
+    }
+    expected /= 12.0;
+    assert!(
+        (f64::from(smoothed) - expected).abs() < 1e-4,
+        "smoothed loss {smoothed}, expected {expected}"
+    );
+}
+
+#[test]
+fn drop_path_zeroes_whole_samples_at_scheduled_rate() {
+    let model = tiny_micro_model();
+    let backbone = &model.backbone;
+    let marked: Vec<usize> = (0..backbone.layers.len())
+        .filter(|&layer| backbone.is_drop_path(layer))
+        .collect();
+    assert!(
+        !marked.is_empty(),
+        "the micro backbone marks drop-path layers"
+    );
+    let unmarked = (0..backbone.layers.len())
+        .find(|&layer| !backbone.is_drop_path(layer))
+        .expect("the stem is not a drop-path layer");
+
+    let config = TrainConfig {
+        epochs: 10,
+        drop_path_rate: 0.3,
+        ..TrainConfig::default()
+    };
+    let probability = config.drop_path_at(5);
+    assert!((probability - 0.15).abs() < 1e-12);
+    let scale = 1.0 / (1.0 - probability) as f32;
+
+    let device = Device::flex();
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut hook = DropPath::new(probability, backbone, &mut rng);
+    let (draws, batch, values_per_sample) = (200, 32, 2 * 3 * 3);
+    let mut zeroed = 0usize;
+    for draw in 0..draws {
+        let layer = marked[draw % marked.len()];
+        let ones = Tensor::<4>::ones([batch, 2, 3, 3], &device);
+        let output = rwenas_nn::LayerHook::after(&mut hook, layer, &backbone.layers[layer], ones);
+        let values = output.into_data().try_into_vec::<f32>().expect("f32");
+        for sample in values.chunks_exact(values_per_sample) {
+            if sample.iter().all(|&value| value == 0.0) {
+                zeroed += 1;
+            } else {
+                for &value in sample {
+                    assert!(
+                        (value - scale).abs() < 1e-6,
+                        "a kept sample holds {value}, expected 1 / (1 - p) = {scale}"
+                    );
+                }
+            }
+        }
+    }
+    let samples = (draws * batch) as f64;
+    let expected = samples * probability;
+    let deviation = (samples * probability * (1.0 - probability)).sqrt();
+    assert!(
+        (zeroed as f64 - expected).abs() < 5.0 * deviation,
+        "{zeroed} of {samples} samples dropped, expected about {expected}"
+    );
+
+    let ones = Tensor::<4>::ones([batch, 2, 3, 3], &device);
+    let output = rwenas_nn::LayerHook::after(
+        &mut hook,
+        unmarked,
+        &backbone.layers[unmarked],
+        ones.clone(),
+    );
+    assert_eq!(
+        output.into_data(),
+        ones.into_data(),
+        "unmarked layers are kept"
+    );
+}
+
+#[test]
+fn drop_path_rate_zero_changes_nothing() {
+    let model = tiny_micro_model().with_norm(NormMode::BatchStatistics);
+    let data = synthetic(8, 8, 9);
+    let indices: Vec<usize> = (0..8).collect();
+    let normalization = rwenas_rwe::Normalization::from_dataset(&data, &indices).expect("stats");
+    let images = normalization
+        .batch(&data, &indices, &Device::flex())
+        .expect("batch");
+
+    let (plain, _) = model.forward_with_auxiliary(images.clone());
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut hook = DropPath::new(0.0, &model.backbone, &mut rng);
+    let (hooked, _) = model.forward_with_auxiliary_hooked(images.clone(), &mut hook);
+    assert_eq!(plain.into_data(), hooked.into_data());
+    assert_eq!(
+        rng.next_u64(),
+        StdRng::seed_from_u64(5).next_u64(),
+        "a probability of 0 draws nothing"
+    );
+
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut hook = DropPath::new(0.5, &model.backbone, &mut rng);
+    let (dropped, _) = model.forward_with_auxiliary_hooked(images.clone(), &mut hook);
+    let (plain, _) = model.forward_with_auxiliary(images);
+    assert_ne!(
+        plain.into_data(),
+        dropped.into_data(),
+        "p = 0.5 changes the logits"
+    );
+}
+
+#[test]
+fn drop_path_training_resumes_bit_identical() {
+    let device = Device::flex();
+    let network = tiny_micro_network();
+    let data = TrainData::new(synthetic(16, 8, 12), synthetic(8, 8, 13)).expect("data");
+    let config = |rate: f64| TrainConfig {
+        epochs: 2,
+        batch_size: 8,
+        eval_batch_size: 8,
+        crop_padding: 1,
+        cutout_length: Some(2),
+        drop_path_rate: rate,
+        seed: 3,
+        ..TrainConfig::default()
+    };
+
+    let dir = temporary_dir("drop-path");
+    let path = dir.join("checkpoint.bin");
+    let mut dropping = Trainer::new(&network, data.clone(), config(0.5), &device).expect("trainer");
+    let mut plain = Trainer::new(&network, data.clone(), config(0.0), &device).expect("trainer");
+    dropping.train_epoch().expect("epoch 0");
+    plain.train_epoch().expect("epoch 0");
+    // Epoch 0 drops with probability 0.5 * 0 / 2 = 0.
+    assert_eq!(
+        parameter_bits(&dropping.model().valid()),
+        parameter_bits(&plain.model().valid()),
+        "epoch 0 drops nothing"
+    );
+    dropping.save_checkpoint(&path).expect("checkpoint");
+    dropping.train_epoch().expect("epoch 1");
+    plain.train_epoch().expect("epoch 1");
+    let expected = parameter_bits(&dropping.model().valid());
+    assert_ne!(
+        expected,
+        parameter_bits(&plain.model().valid()),
+        "epoch 1 drops paths with probability 0.25"
+    );
+
+    let mut resumed = Trainer::resume(&network, data, config(0.5), &device, &path).expect("resume");
+    resumed.train_epoch().expect("epoch 1");
+    let actual = parameter_bits(&resumed.model().valid());
+    assert_eq!(expected.len(), actual.len());
+    for (index, (expected, actual)) in expected.iter().zip(&actual).enumerate() {
+        assert_eq!(expected, actual, "tensor {index} differs after resuming");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -4,7 +4,7 @@ use rand::RngExt;
 
 use crate::GenerationRng;
 use crate::error::Nsga2Error;
-use crate::operators::{Crossover, check_distribution_index, check_probability};
+use crate::operators::{BernoulliMask, Crossover, check_distribution_index, check_probability};
 
 /// Simulated binary crossover (SBX, Deb and Agrawal 1995) with pymoo 0.6.2's formulation.
 ///
@@ -107,45 +107,50 @@ impl SpreadRoot {
     }
 }
 
-#[inline]
-fn sbx_betaq(beta: f64, eta: f64, root: SpreadRoot, u: f64) -> f64 {
-    let alpha = 2.0 - power(beta, -(eta + 1.0));
-    if u <= 1.0 / alpha {
-        root.apply(u * alpha)
-    } else {
-        root.apply(1.0 / (2.0 - u * alpha))
-    }
-}
-
-/// [`sbx_betaq`] for `eta + 1 = 2^K`, written without branches or calls so that a loop over
-/// several variables vectorises. `beta^(eta + 1)` is `K` squarings, exactly the products
-/// that [`integer_power`] forms for `2^K`, and the root is `K` square roots, so the result
-/// is bit-identical to [`sbx_betaq`].
+/// Spread factor of SBX's bounded form for one child: with `alpha = 2 - beta^-(eta + 1)`,
+/// `(u alpha)^(1 / (eta + 1))` when `u alpha <= 1`, else `(1 / (2 - u alpha))^(1 / (eta + 1))`.
+///
+/// `power` computes `beta^(eta + 1)` and `root` computes `base^(1 / (eta + 1))`. The body
+/// has no branches, so a loop over several variables vectorises when both are inline
+/// arithmetic.
 #[inline(always)]
-fn sbx_betaq_power_of_two<const K: u32>(beta: f64, u: f64) -> f64 {
-    let mut power = beta;
-    for _ in 0..K {
-        power *= power;
-    }
-    let alpha = 2.0 - 1.0 / power;
-    let base = if u <= 1.0 / alpha {
-        u * alpha
+fn spread_factor(beta: f64, u: f64, power: impl Fn(f64) -> f64, root: impl Fn(f64) -> f64) -> f64 {
+    let alpha = 2.0 - 1.0 / power(beta);
+    let scaled = u * alpha;
+    let base = if scaled <= 1.0 {
+        scaled
     } else {
-        1.0 / (2.0 - u * alpha)
+        1.0 / (2.0 - scaled)
     };
-    let mut root = base;
-    for _ in 0..K {
-        root = root.sqrt();
-    }
-    root
+    root(base)
 }
 
-/// Maximum number of variables recombined together by [`RecombinationBatch`].
-const BATCH_SIZE: usize = 16;
+/// [`spread_factor`] for `eta + 1 = 2^K`: `beta^(eta + 1)` is `K` squarings and the root is
+/// `K` square roots, inline instructions instead of calls to `powf`.
+#[inline(always)]
+fn spread_factor_power_of_two<const K: u32>(beta: f64, u: f64) -> f64 {
+    let power = |mut value: f64| {
+        for _ in 0..K {
+            value *= value;
+        }
+        value
+    };
+    let root = |mut value: f64| {
+        for _ in 0..K {
+            value = value.sqrt();
+        }
+        value
+    };
+    spread_factor(beta, u, power, root)
+}
 
-/// Variables of one mating that recombine, with their random draws, gathered so that the
-/// spread factors (square roots and divisions, most of SBX's time) are computed in one
-/// loop over independent variables instead of one dependent chain at a time.
+/// Maximum number of variables recombined together by [`RecombinationBatch`], also the
+/// number of variables whose recombination trials come from one mask.
+const BATCH_SIZE: usize = 32;
+
+/// Variables of one block of a mating that recombine, with their random draws, gathered so
+/// that the spread factors (square roots and divisions, most of SBX's time) are computed in
+/// one loop over independent variables instead of one dependent chain at a time.
 struct RecombinationBatch {
     len: usize,
     index: [usize; BATCH_SIZE],
@@ -155,7 +160,6 @@ struct RecombinationBatch {
     y1: [f64; BATCH_SIZE],
     y2: [f64; BATCH_SIZE],
     u: [f64; BATCH_SIZE],
-    swap: [bool; BATCH_SIZE],
 }
 
 impl RecombinationBatch {
@@ -168,39 +172,89 @@ impl RecombinationBatch {
             y1: [0.0; BATCH_SIZE],
             y2: [0.0; BATCH_SIZE],
             u: [0.0; BATCH_SIZE],
-            swap: [false; BATCH_SIZE],
         }
     }
 
-    fn push(&mut self, index: usize, bounds: (f64, f64), parents: (f64, f64), u: f64, swap: bool) {
-        let j = self.len;
-        self.index[j] = index;
-        (self.lower[j], self.upper[j]) = bounds;
-        self.y1[j] = parents.0.min(parents.1);
-        self.y2[j] = parents.0.max(parents.1);
-        self.u[j] = u;
-        self.swap[j] = swap;
-        self.len += 1;
-    }
-
-    /// Writes the children's values of every gathered variable and empties the batch.
-    fn recombine(&mut self, root: SpreadRoot, eta: f64, child1: &mut [f64], child2: &mut [f64]) {
-        match root {
-            SpreadRoot::Sqrt(1) => self.recombine_with(sbx_betaq_power_of_two::<1>, child1, child2),
-            SpreadRoot::Sqrt(2) => self.recombine_with(sbx_betaq_power_of_two::<2>, child1, child2),
-            SpreadRoot::Sqrt(3) => self.recombine_with(sbx_betaq_power_of_two::<3>, child1, child2),
-            SpreadRoot::Sqrt(4) => self.recombine_with(sbx_betaq_power_of_two::<4>, child1, child2),
-            SpreadRoot::Sqrt(5) => self.recombine_with(sbx_betaq_power_of_two::<5>, child1, child2),
-            SpreadRoot::Sqrt(6) => self.recombine_with(sbx_betaq_power_of_two::<6>, child1, child2),
-            _ => self.recombine_with(|beta, u| sbx_betaq(beta, eta, root, u), child1, child2),
-        }
+    /// Gathers the variables of `selected` (bit `k` is variable `start + k`) that can
+    /// recombine: parents more than [`SBX_EPSILON`] apart and unequal bounds.
+    ///
+    /// Each variable is written to the next slot and the length grows only when it
+    /// qualifies, so the loop has no data-dependent branch.
+    fn gather(
+        &mut self,
+        start: usize,
+        mut selected: u64,
+        bounds: &[(f64, f64)],
+        child1: &[f64],
+        child2: &[f64],
+    ) {
         self.len = 0;
+        while selected != 0 {
+            let i = start + selected.trailing_zeros() as usize;
+            selected &= selected - 1;
+            let (x1, x2) = (child1[i], child2[i]);
+            let (lower, upper) = bounds[i];
+            let j = self.len;
+            self.index[j] = i;
+            self.lower[j] = lower;
+            self.upper[j] = upper;
+            self.y1[j] = x1.min(x2);
+            self.y2[j] = x1.max(x2);
+            // Parents with a NaN difference recombine.
+            let too_close = (x1 - x2).abs() <= SBX_EPSILON;
+            let recombines = !too_close && lower != upper;
+            self.len += usize::from(recombines);
+        }
+    }
+
+    /// Writes the children's values of every gathered variable; bit `j` of `swap` set
+    /// exchanges the two children's values of the `j`-th variable.
+    fn recombine(
+        &self,
+        root: SpreadRoot,
+        eta: f64,
+        swap: u64,
+        child1: &mut [f64],
+        child2: &mut [f64],
+    ) {
+        match root {
+            SpreadRoot::Sqrt(1) => {
+                self.recombine_with(spread_factor_power_of_two::<1>, swap, child1, child2)
+            }
+            SpreadRoot::Sqrt(2) => {
+                self.recombine_with(spread_factor_power_of_two::<2>, swap, child1, child2)
+            }
+            SpreadRoot::Sqrt(3) => {
+                self.recombine_with(spread_factor_power_of_two::<3>, swap, child1, child2)
+            }
+            SpreadRoot::Sqrt(4) => {
+                self.recombine_with(spread_factor_power_of_two::<4>, swap, child1, child2)
+            }
+            SpreadRoot::Sqrt(5) => {
+                self.recombine_with(spread_factor_power_of_two::<5>, swap, child1, child2)
+            }
+            SpreadRoot::Sqrt(6) => {
+                self.recombine_with(spread_factor_power_of_two::<6>, swap, child1, child2)
+            }
+            _ => {
+                let spread = |beta, u| {
+                    spread_factor(
+                        beta,
+                        u,
+                        |value| power(value, eta + 1.0),
+                        |value| root.apply(value),
+                    )
+                };
+                self.recombine_with(spread, swap, child1, child2);
+            }
+        }
     }
 
     #[inline(always)]
     fn recombine_with(
         &self,
-        betaq: impl Fn(f64, f64) -> f64,
+        spread: impl Fn(f64, f64) -> f64,
+        swap: u64,
         child1: &mut [f64],
         child2: &mut [f64],
     ) {
@@ -210,13 +264,14 @@ impl RecombinationBatch {
         for j in 0..n {
             let (y1, y2, u) = (self.y1[j], self.y2[j], self.u[j]);
             let delta = y2 - y1;
-            let beta = 1.0 + 2.0 * (y1 - self.lower[j]) / delta;
-            c1[j] = 0.5 * ((y1 + y2) - betaq(beta, u) * delta);
-            let beta = 1.0 + 2.0 * (self.upper[j] - y2) / delta;
-            c2[j] = 0.5 * ((y1 + y2) + betaq(beta, u) * delta);
+            let inverse_delta = 1.0 / delta;
+            let beta = 1.0 + 2.0 * (y1 - self.lower[j]) * inverse_delta;
+            c1[j] = 0.5 * ((y1 + y2) - spread(beta, u) * delta);
+            let beta = 1.0 + 2.0 * (self.upper[j] - y2) * inverse_delta;
+            c2[j] = 0.5 * ((y1 + y2) + spread(beta, u) * delta);
         }
         for j in 0..n {
-            let (c1, c2) = if self.swap[j] {
+            let (c1, c2) = if swap >> j & 1 != 0 {
                 (c2[j], c1[j])
             } else {
                 (c1[j], c2[j])
@@ -229,6 +284,10 @@ impl RecombinationBatch {
 }
 
 impl Crossover for SimulatedBinaryCrossover {
+    /// Recombines in blocks of 32 variables: one random word (two for a
+    /// `variable_probability` other than a multiple of 1/2^k, for k up to 16) picks a block's
+    /// recombining variables, each qualifying variable then draws its `u`, and the swaps
+    /// come from one more word in the same way.
     fn crossover(
         &self,
         child1: &mut [f64],
@@ -240,25 +299,19 @@ impl Crossover for SimulatedBinaryCrossover {
             return;
         }
         let root = SpreadRoot::new(self.eta);
+        let variable_trials = BernoulliMask::new(self.variable_probability);
+        let swap_trials = BernoulliMask::new(self.swap_probability);
         let mut batch = RecombinationBatch::new();
-        for (i, &(lower, upper)) in bounds.iter().enumerate() {
-            if rng.random::<f64>() >= self.variable_probability {
-                continue;
+        for start in (0..bounds.len()).step_by(BATCH_SIZE) {
+            let count = (bounds.len() - start).min(BATCH_SIZE);
+            let selected = variable_trials.draw(count, rng);
+            batch.gather(start, selected, bounds, child1, child2);
+            for u in &mut batch.u[..batch.len] {
+                *u = rng.random();
             }
-            let (x1, x2) = (child1[i], child2[i]);
-            if (x1 - x2).abs() <= SBX_EPSILON || lower == upper {
-                continue;
-            }
-            // The draws come in the same order as when each variable was finished before
-            // the next one started: the children's values consume no random numbers.
-            let u: f64 = rng.random();
-            let swap = rng.random::<f64>() < self.swap_probability;
-            batch.push(i, (lower, upper), (x1, x2), u, swap);
-            if batch.len == BATCH_SIZE {
-                batch.recombine(root, self.eta, child1, child2);
-            }
+            let swap = swap_trials.draw(batch.len, rng);
+            batch.recombine(root, self.eta, swap, child1, child2);
         }
-        batch.recombine(root, self.eta, child1, child2);
     }
 
     fn validate(&self) -> Result<(), Nsga2Error> {
@@ -380,30 +433,52 @@ mod tests {
         }
     }
 
-    fn check_power_of_two_betaq<const K: u32>() {
+    /// The textbook form of the spread factor, with `powf`.
+    fn reference_spread_factor(beta: f64, eta: f64, u: f64) -> f64 {
+        let alpha = 2.0 - beta.powf(-(eta + 1.0));
+        if u <= 1.0 / alpha {
+            (u * alpha).powf(1.0 / (eta + 1.0))
+        } else {
+            (1.0 / (2.0 - u * alpha)).powf(1.0 / (eta + 1.0))
+        }
+    }
+
+    fn check_power_of_two_spread_factor<const K: u32>() {
         let eta = f64::from((1u32 << K) - 1);
         let root = SpreadRoot::new(eta);
         for beta_step in 0..=400 {
             let beta = 1.0 + f64::from(beta_step) * 0.137;
-            for u_step in 0..=100 {
+            for u_step in 0..100 {
                 let u = f64::from(u_step) * 0.01;
+                let fast = spread_factor_power_of_two::<K>(beta, u);
+                let general = spread_factor(
+                    beta,
+                    u,
+                    |value| power(value, eta + 1.0),
+                    |value| root.apply(value),
+                );
                 assert_eq!(
-                    sbx_betaq_power_of_two::<K>(beta, u).to_bits(),
-                    sbx_betaq(beta, eta, root, u).to_bits(),
+                    fast.to_bits(),
+                    general.to_bits(),
                     "eta {eta}, beta {beta}, u {u}"
+                );
+                let expected = reference_spread_factor(beta, eta, u);
+                assert!(
+                    (fast - expected).abs() <= 1.0e-13 * expected,
+                    "eta {eta}, beta {beta}, u {u}: {fast} against {expected}"
                 );
             }
         }
     }
 
     #[test]
-    fn power_of_two_betaq_matches_general() {
-        check_power_of_two_betaq::<1>();
-        check_power_of_two_betaq::<2>();
-        check_power_of_two_betaq::<3>();
-        check_power_of_two_betaq::<4>();
-        check_power_of_two_betaq::<5>();
-        check_power_of_two_betaq::<6>();
+    fn power_of_two_spread_factor_matches_general() {
+        check_power_of_two_spread_factor::<1>();
+        check_power_of_two_spread_factor::<2>();
+        check_power_of_two_spread_factor::<3>();
+        check_power_of_two_spread_factor::<4>();
+        check_power_of_two_spread_factor::<5>();
+        check_power_of_two_spread_factor::<6>();
     }
 
     #[test]

@@ -5,7 +5,7 @@ use rand::RngExt;
 use crate::GenerationRng;
 use crate::error::Nsga2Error;
 use crate::operators::crossover::power;
-use crate::operators::{Mutation, check_distribution_index, check_probability};
+use crate::operators::{BernoulliMask, Mutation, check_distribution_index, check_probability};
 
 /// Polynomial mutation (Deb and Goyal 1996) with pymoo 0.6.2's formulation (`mut_pm`).
 ///
@@ -44,24 +44,33 @@ impl Mutation for PolynomialMutation {
             .variable_probability
             .unwrap_or_else(|| (1.0 / x.len() as f64).min(0.5));
         let exponent = 1.0 / (self.eta + 1.0);
-        for (gene, &(lower, upper)) in x.iter_mut().zip(bounds) {
-            if rng.random::<f64>() >= variable_probability || lower == upper {
-                continue;
+        let trials = BernoulliMask::new(variable_probability);
+        for start in (0..x.len()).step_by(64) {
+            let count = (x.len() - start).min(64);
+            let mut selected = trials.draw(count, rng);
+            while selected != 0 {
+                let i = start + selected.trailing_zeros() as usize;
+                selected &= selected - 1;
+                let (lower, upper) = bounds[i];
+                if lower == upper {
+                    continue;
+                }
+                let gene = &mut x[i];
+                let range = upper - lower;
+                let delta1 = (*gene - lower) / range;
+                let delta2 = (upper - *gene) / range;
+                let u: f64 = rng.random();
+                let deltaq = if u <= 0.5 {
+                    let xy = 1.0 - delta1;
+                    let value = 2.0 * u + (1.0 - 2.0 * u) * power(xy, self.eta + 1.0);
+                    value.powf(exponent) - 1.0
+                } else {
+                    let xy = 1.0 - delta2;
+                    let value = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * power(xy, self.eta + 1.0);
+                    1.0 - value.powf(exponent)
+                };
+                *gene = (*gene + deltaq * range).clamp(lower, upper);
             }
-            let range = upper - lower;
-            let delta1 = (*gene - lower) / range;
-            let delta2 = (upper - *gene) / range;
-            let u: f64 = rng.random();
-            let deltaq = if u <= 0.5 {
-                let xy = 1.0 - delta1;
-                let value = 2.0 * u + (1.0 - 2.0 * u) * power(xy, self.eta + 1.0);
-                value.powf(exponent) - 1.0
-            } else {
-                let xy = 1.0 - delta2;
-                let value = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * power(xy, self.eta + 1.0);
-                1.0 - value.powf(exponent)
-            };
-            *gene = (*gene + deltaq * range).clamp(lower, upper);
         }
     }
 

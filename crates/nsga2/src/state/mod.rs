@@ -7,7 +7,7 @@ pub(crate) mod float_serde;
 use serde::{Deserialize, Serialize};
 
 use crate::individual::Individual;
-pub use cache::{CacheEntry, EvaluationCache};
+pub use cache::{CacheEntry, CachedEvaluation, EvaluationCache};
 
 /// Version of the serialised state layout, checked on resume.
 pub const STATE_FORMAT_VERSION: u32 = 1;
