@@ -1,6 +1,7 @@
 //! The `rwenas` command-line program.
 
 mod architecture;
+mod correlate;
 mod device;
 mod evaluate;
 mod export;
@@ -36,6 +37,8 @@ enum Command {
     Flops(flops::FlopsArgs),
     /// Write one architecture as a standalone network description (JSON, DOT or text).
     Export(export::ExportArgs),
+    /// Measure how well each estimator ranks sampled architectures against a short training.
+    Correlate(correlate::CorrelateArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => evaluate::run(args),
         Command::Flops(args) => flops::run(args),
         Command::Export(args) => export::run(args),
+        Command::Correlate(args) => correlate::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -366,7 +366,7 @@ fn parse_devices(list: &str) -> Result<Vec<burn::tensor::Device>, CliError> {
 
 /// Builds the space at its search scale, with a classifier for the data set's classes and
 /// input size.
-fn space_of(kind: SpaceKind, data: &RweData) -> Result<Box<dyn SearchSpace>, CliError> {
+pub fn space_of(kind: SpaceKind, data: &RweData) -> Result<Box<dyn SearchSpace>, CliError> {
     let classes = data.dataset.num_classes();
     let input_size = data.dataset.height;
     if data.dataset.width != input_size {
@@ -391,7 +391,7 @@ fn space_of(kind: SpaceKind, data: &RweData) -> Result<Box<dyn SearchSpace>, Cli
 
 /// Downloads the official CIFAR-10 binary archive into `path` unless it already exists,
 /// verifying its published checksum.
-fn download_missing(path: &Path) -> Result<(), CliError> {
+pub fn download_missing(path: &Path) -> Result<(), CliError> {
     if path.exists() {
         return Ok(());
     }

@@ -5,18 +5,24 @@
 //! random-weight evaluation), [`rwenas_flops`] counts their cost, and NSGA-II
 //! ([`rwenas_nsga2`]) searches the trade-off, one generation per [`Search::step`].
 //!
-//! The member crates are re-exported: [`genome`], [`space`], [`flops`], [`nsga2`], [`nn`] and
-//! [`rwe`].
+//! The member crates are re-exported: [`genome`], [`space`], [`flops`], [`nsga2`], [`nn`],
+//! [`rwe`], [`proxies`] and [`train`]. Besides RWE, zero-cost proxies ([`ProxyEstimator`])
+//! and short training ([`TrainingEstimator`]) implement [`Estimator`], and a [`study::Study`]
+//! measures how well each ranks sampled architectures.
 #![warn(missing_docs)]
 
+pub mod correlation;
 mod estimator;
 mod problem;
+mod proxy_estimator;
 mod record;
 mod rwe_estimator;
 mod search;
+pub mod study;
 
 pub use estimator::{Estimator, Score};
 pub use problem::{NasProblem, ProgressCallback};
+pub use proxy_estimator::{ProxyEstimator, TrainingEstimator};
 pub use record::EvaluationRecord;
 pub use rwe_estimator::RweEstimator;
 pub use search::{GenerationSummary, Search, SearchConfig};
@@ -25,5 +31,7 @@ pub use rwenas_flops as flops;
 pub use rwenas_genome as genome;
 pub use rwenas_nn as nn;
 pub use rwenas_nsga2 as nsga2;
+pub use rwenas_proxies as proxies;
 pub use rwenas_rwe as rwe;
 pub use rwenas_space as space;
+pub use rwenas_train as train;
