@@ -58,6 +58,9 @@ pub struct Nsga2<P: Problem> {
     /// Genome buffers of candidates already copied into the cache or dropped as duplicates,
     /// reused for the next candidates instead of allocating.
     genome_pool: Vec<Vec<f64>>,
+    /// Empty vector with the capacity of an earlier report's `evaluated`, filled by the next
+    /// generation instead of allocating.
+    evaluated_buffer: Vec<Individual>,
 }
 
 /// Maximum number of cache entries that `run` reserves room for in advance (about 20 MiB
@@ -178,15 +181,20 @@ fn repair(x: &mut [f64], bounds: &[(f64, f64)], kind: VariableKind) {
     }
 }
 
-/// Builds the individual of a cache entry in a spare individual's buffers when one is left.
-fn reuse_individual(
+/// Appends the individual of a cache entry to `target`, built in a spare individual's
+/// buffers when one is left.
+fn push_individual(
+    target: &mut Vec<Individual>,
     spare: &mut Vec<Individual>,
     entry: CachedEvaluation<'_>,
     n_obj: usize,
-) -> Individual {
-    let Some(mut individual) = spare.pop() else {
-        return individual_from_entry(entry, n_obj);
+) {
+    let Some(individual) = spare.pop() else {
+        target.push(individual_from_entry(entry, n_obj));
+        return;
     };
+    target.push(individual);
+    let individual = target.last_mut().expect("an individual was just pushed");
     if entry.failure.is_some() {
         individual.objectives.clear();
         individual.objectives.resize(n_obj, f64::INFINITY);
@@ -204,7 +212,6 @@ fn reuse_individual(
         (Some(message), Some(buffer)) => message.clone_into(buffer),
         (Some(message), failure) => *failure = Some(message.to_owned()),
     }
-    individual
 }
 
 fn individual_from_entry(entry: CachedEvaluation<'_>, n_obj: usize) -> Individual {
@@ -260,6 +267,7 @@ impl<P: Problem> Nsga2<P> {
             spare: Vec::new(),
             population_hashes: Vec::new(),
             genome_pool: Vec::new(),
+            evaluated_buffer: Vec::new(),
         })
     }
 
@@ -357,15 +365,14 @@ impl<P: Problem> Nsga2<P> {
         };
         self.genome_pool = pool;
         let EvaluatedBatch {
-            offspring,
             offspring_hashes,
             evaluated,
             cache_hits,
         } = self.evaluate(candidates)?;
         let failures = evaluated.iter().filter(|ind| ind.failure.is_some()).count();
 
-        let mut merged = std::mem::take(&mut self.state.population);
-        merged.extend(offspring);
+        // `evaluate` has appended the offspring to the population.
+        let merged = std::mem::take(&mut self.state.population);
         let mut merged_hashes = std::mem::take(&mut self.population_hashes);
         merged_hashes.extend(offspring_hashes);
         let (population, survivors) = survive_and_discard(
@@ -398,7 +405,9 @@ impl<P: Problem> Nsga2<P> {
                 evaluations: self.state.evaluations,
             },
         );
-        self.spare.extend(previous.evaluated);
+        let mut previous_evaluated = previous.evaluated;
+        self.spare.append(&mut previous_evaluated);
+        self.evaluated_buffer = previous_evaluated;
         // Each step takes at most two individuals per offspring from the spares.
         self.spare.truncate(
             2 * self
@@ -565,7 +574,8 @@ impl<P: Problem> Nsga2<P> {
         candidates
     }
 
-    /// Evaluates the genomes missing from the cache as one batch.
+    /// Evaluates the genomes missing from the cache as one batch and appends one individual
+    /// per candidate, in candidate order, to the population. On error nothing changes.
     fn evaluate(&mut self, candidates: Candidates) -> Result<EvaluatedBatch, Nsga2Error> {
         let Candidates { genomes, hashes } = candidates;
         let n = genomes.len();
@@ -622,7 +632,8 @@ impl<P: Problem> Nsga2<P> {
             checked.push(self.check_result(position, result)?);
         }
 
-        let mut evaluated = Vec::with_capacity(checked.len());
+        let mut evaluated = std::mem::take(&mut self.evaluated_buffer);
+        evaluated.clear();
         let mut entry_indices = Vec::with_capacity(checked.len());
         self.state.evaluations += checked.len();
         for ((evaluation, failure), &index) in checked.into_iter().zip(&pending) {
@@ -633,24 +644,25 @@ impl<P: Problem> Nsga2<P> {
                 &evaluation.constraints,
                 failure,
             );
-            let individual =
-                reuse_individual(&mut self.spare, self.state.cache.entry(entry), self.n_obj);
-            evaluated.push(individual);
+            let cached = self.state.cache.entry(entry);
+            push_individual(&mut evaluated, &mut self.spare, cached, self.n_obj);
             entry_indices.push(entry);
         }
         self.genome_pool.extend(genomes);
-        let offspring = sources
-            .iter()
-            .map(|source| {
-                let entry = match *source {
-                    Source::Cached(entry) => entry,
-                    Source::Pending(position) => entry_indices[position],
-                };
-                reuse_individual(&mut self.spare, self.state.cache.entry(entry), self.n_obj)
-            })
-            .collect();
+        for source in sources {
+            let entry = match source {
+                Source::Cached(entry) => entry,
+                Source::Pending(position) => entry_indices[position],
+            };
+            let cached = self.state.cache.entry(entry);
+            push_individual(
+                &mut self.state.population,
+                &mut self.spare,
+                cached,
+                self.n_obj,
+            );
+        }
         Ok(EvaluatedBatch {
-            offspring,
             offspring_hashes: hashes,
             evaluated,
             cache_hits,
@@ -719,8 +731,6 @@ impl Candidates {
 
 /// Outcome of evaluating one generation's candidates.
 struct EvaluatedBatch {
-    /// One individual per candidate, in candidate order.
-    offspring: Vec<Individual>,
     /// [`genome_hash`] of each offspring.
     offspring_hashes: Vec<u64>,
     /// Individuals whose genomes the problem evaluated, in evaluation order.

@@ -9,17 +9,17 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::{Rng, SeedableRng};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
 use rwenas_nn::{BuildConfig, LayerHook, NetworkModule, NormMode};
 use rwenas_rwe::{DataError, FullSizeDataset, ImageDataset, Normalization, Split};
 use rwenas_space::network::Network;
 
 use crate::augment::Augmentation;
-use crate::checkpoint::{Checkpoint, read_checkpoint, write_checkpoint};
 use crate::drop_path::DropPath;
 use crate::imagenet;
+use crate::checkpoint::{Checkpoint, read_checkpoint, write_checkpoint};
 use crate::{TrainConfig, TrainError};
 
 /// Images of a training run: the images trained on, the images the test error is measured
@@ -260,23 +260,6 @@ impl Trainer {
         self
     }
 
-    /// Returns the trainer that calls `progress` after every training and test batch.
-    pub fn with_progress(mut self, progress: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
-        self.progress = Some(Box::new(progress));
-        self
-    }
-
-    fn report(&self, phase: Phase, done: usize, total: usize) {
-        if let Some(progress) = &self.progress {
-            progress(&Progress {
-                epoch: self.epoch,
-                phase,
-                done,
-                total,
-            });
-        }
-    }
-
     /// Returns the number of completed epochs.
     pub fn epoch(&self) -> usize {
         self.epoch
@@ -332,34 +315,29 @@ impl Trainer {
         }
         let start = Instant::now();
         let learning_rate = self.config.learning_rate_at(epoch);
+        let drop_path = self.config.drop_path_at(epoch);
         let mut rng = epoch_rng(self.config.seed, epoch);
         let mut order: Vec<usize> = (0..self.data.train.len()).collect();
         order.shuffle(&mut rng);
-        let augmentation = Augmentation {
-            crop_padding: self.config.crop_padding,
-            horizontal_flip: self.config.horizontal_flip,
-            cutout_length: self.config.cutout_length,
-        };
 
         let mut loss_sum = 0.0;
         let mut wrong = 0usize;
         let mut values = Vec::new();
         for (batch, indices) in order.chunks(self.config.batch_size).enumerate() {
             values.clear();
-            augmentation.batch_into(
-                &self.data.train,
-                indices,
-                &self.data.normalization,
-                &mut rng,
-                &mut values,
-            )?;
+            self.data
+                .augmented_batch_into(&self.config, indices, &mut rng, &mut values)?;
             let images = self.images(std::mem::take(&mut values), indices.len());
             let targets = labels_tensor(&self.data.train, indices, &self.device);
-            let (loss, logits) = batch_loss(
+            // Drop path draws its masks from the epoch's generator after the batch's
+            // augmentation, so a resumed epoch draws the same masks.
+            let mut hook = DropPath::new(drop_path, &self.model.backbone, &mut rng);
+            let (loss, logits) = training_loss(
                 &self.model,
                 images,
                 targets.clone(),
-                self.config.auxiliary_weight,
+                &self.config,
+                &mut hook,
             );
             let loss_value = f64::from(loss.clone().into_scalar::<f32>());
             if !loss_value.is_finite() {
@@ -390,16 +368,7 @@ impl Trainer {
             train_error: wrong as f64 / images.max(1) as f64,
             seconds,
             images_per_second: images as f64 / seconds,
-            recalibration_seconds: recalibration_start.elapsed().as_secs_f64(),
         })
-    }
-
-    /// Replaces the backbone's batch norm running statistics with the mean batch
-    /// statistics of the first `bn_recalibration_images` training images (see
-    /// [`Trainer::train_epoch`]).
-    fn recalibrate_batch_norm(&mut self) -> Result<(), TrainError> {
-        self.model = recalibrate::recalibrate(&self.model, &self.data, &self.config, &self.device)?;
-        Ok(())
     }
 
     /// Returns the fraction of test images that the network, normalising with its running
@@ -472,9 +441,41 @@ pub fn batch_loss(
     targets: Tensor<1, Int>,
     auxiliary_weight: f64,
 ) -> (Tensor<1>, Tensor<2>) {
+    let config = TrainConfig {
+        auxiliary_weight,
+        label_smoothing: 0.0,
+        ..TrainConfig::default()
+    };
+    training_loss(model, images, targets, &config, &mut NoHook)
+}
+
+/// A hook that changes nothing.
+struct NoHook;
+
+impl LayerHook for NoHook {}
+
+/// Computes the training loss of one batch as [`batch_loss`] does, with
+/// `config.auxiliary_weight` and cross-entropies smoothed by `config.label_smoothing`, and
+/// with `hook` (such as [`DropPath`]) around the backbone layers. Returns the loss and the
+/// main logits.
+///
+/// # Shapes
+/// - `images`: `[batch, channels, height, width]`
+/// - `targets`: `[batch]`
+pub fn training_loss(
+    model: &NetworkModule,
+    images: Tensor<4>,
+    targets: Tensor<1, Int>,
+    config: &TrainConfig,
+    hook: &mut dyn LayerHook,
+) -> (Tensor<1>, Tensor<2>) {
     let device = images.device();
-    let criterion = CrossEntropyLossConfig::new().init(&device);
-    let (logits, auxiliary) = model.forward_with_auxiliary(images);
+    let smoothing = (config.label_smoothing > 0.0).then_some(config.label_smoothing as f32);
+    let criterion = CrossEntropyLossConfig::new()
+        .with_smoothing(smoothing)
+        .init(&device);
+    let auxiliary_weight = config.auxiliary_weight;
+    let (logits, auxiliary) = model.forward_with_auxiliary_hooked(images, hook);
     let mut loss = criterion.forward(logits.clone(), targets.clone());
     if let Some(auxiliary) = auxiliary {
         loss = loss

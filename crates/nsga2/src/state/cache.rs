@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::hash::{BuildPassThroughHasher, genome_hash, same_genome};
 use crate::state::float_serde;
+use crate::state::huge_pages::advise_huge_pages;
 
 /// A cached evaluation result of one genome, as read from or inserted into a cache.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,19 +54,16 @@ impl CachedEvaluation<'_> {
 /// Every genome evaluated in a run, so that no genome is evaluated twice.
 ///
 /// Lookups go through [`genome_hash`] and then compare the genome bit for bit, so a hash
-/// collision never returns another genome's result. Genomes, objectives and constraints of
-/// all entries are stored back to back in three flat arrays, which takes a third of the
-/// memory of one allocation per genome and vector. The index is rebuilt after
-/// deserialisation; only the entries are stored.
+/// collision never returns another genome's result. The genome, objectives and constraints
+/// of each entry are stored back to back in one flat array, without the allocation and
+/// vector headers per genome that dominate the memory of a cache of small genomes. The
+/// index is rebuilt after deserialisation; only the entries are stored.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(from = "Vec<CacheEntry>")]
 pub struct EvaluationCache {
-    genomes: Vec<f64>,
-    objectives: Vec<f64>,
-    constraints: Vec<f64>,
-    /// End of each entry's slice in `genomes`, `objectives` and `constraints`; an entry's
-    /// slice starts where the previous entry's ends.
-    ends: Vec<EntryEnds>,
+    /// Genome, objectives and constraints of every entry, entry after entry.
+    values: Vec<f64>,
+    layouts: Vec<EntryLayout>,
     /// Entry index and message of each failed evaluation, in increasing index order.
     failures: Vec<(usize, String)>,
     /// Hash to the last entry index with that hash.
@@ -74,11 +72,13 @@ pub struct EvaluationCache {
     chain: Vec<usize>,
 }
 
+/// Where one entry's values lie in [`EvaluationCache`]'s `values`: they end at `end` and
+/// start where the previous entry's end (at 0 for the first entry).
 #[derive(Debug, Clone, Copy, Default)]
-struct EntryEnds {
-    genome: usize,
-    objectives: usize,
-    constraints: usize,
+struct EntryLayout {
+    end: usize,
+    n_var: u32,
+    n_obj: u32,
 }
 
 impl EvaluationCache {
@@ -89,12 +89,12 @@ impl EvaluationCache {
 
     /// Number of cached genomes.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.layouts.len()
     }
 
     /// Returns true when no genome is cached.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.layouts.is_empty()
     }
 
     /// Returns the entry at `index` in insertion order.
@@ -103,22 +103,28 @@ impl EvaluationCache {
     ///
     /// Panics when `index` is not below [`EvaluationCache::len`].
     pub fn entry(&self, index: usize) -> CachedEvaluation<'_> {
-        let start = match index.checked_sub(1) {
-            Some(previous) => self.ends[previous],
-            None => EntryEnds::default(),
-        };
-        let end = self.ends[index];
+        let layout = self.layouts[index];
+        let values = &self.values[self.start(index)..layout.end];
+        let (x, rest) = values.split_at(layout.n_var as usize);
+        let (objectives, constraints) = rest.split_at(layout.n_obj as usize);
         let failure = self
             .failures
             .binary_search_by_key(&index, |&(failed, _)| failed)
             .ok()
             .map(|position| self.failures[position].1.as_str());
         CachedEvaluation {
-            x: &self.genomes[start.genome..end.genome],
-            objectives: &self.objectives[start.objectives..end.objectives],
-            constraints: &self.constraints[start.constraints..end.constraints],
+            x,
+            objectives,
+            constraints,
             failure,
         }
+    }
+
+    /// Returns the position in `values` where entry `index` starts.
+    fn start(&self, index: usize) -> usize {
+        index
+            .checked_sub(1)
+            .map_or(0, |previous| self.layouts[previous].end)
     }
 
     /// Cached entries in insertion order.
@@ -147,10 +153,8 @@ impl EvaluationCache {
     }
 
     fn genome(&self, index: usize) -> &[f64] {
-        let start = index
-            .checked_sub(1)
-            .map_or(0, |previous| self.ends[previous].genome);
-        &self.genomes[start..self.ends[index].genome]
+        let start = self.start(index);
+        &self.values[start..start + self.layouts[index].n_var as usize]
     }
 
     /// Looks up a genome.
@@ -188,11 +192,10 @@ impl EvaluationCache {
         n_obj: usize,
         n_constr: usize,
     ) {
-        self.genomes.reserve(additional.saturating_mul(n_var));
-        self.objectives.reserve(additional.saturating_mul(n_obj));
-        self.constraints
-            .reserve(additional.saturating_mul(n_constr));
-        self.ends.reserve(additional);
+        let per_entry = n_var + n_obj + n_constr;
+        self.values.reserve(additional.saturating_mul(per_entry));
+        advise_huge_pages(&self.values);
+        self.layouts.reserve(additional);
         self.heads.reserve(additional);
         self.chain.reserve(additional);
     }
@@ -208,16 +211,21 @@ impl EvaluationCache {
         constraints: &[f64],
         failure: Option<String>,
     ) -> usize {
-        let index = self.ends.len();
+        let index = self.layouts.len();
         let previous_head = self.heads.insert(hash, index);
         self.chain.push(previous_head.unwrap_or(usize::MAX));
-        self.genomes.extend_from_slice(x);
-        self.objectives.extend_from_slice(objectives);
-        self.constraints.extend_from_slice(constraints);
-        self.ends.push(EntryEnds {
-            genome: self.genomes.len(),
-            objectives: self.objectives.len(),
-            constraints: self.constraints.len(),
+        let capacity = self.values.capacity();
+        self.values.extend_from_slice(x);
+        self.values.extend_from_slice(objectives);
+        self.values.extend_from_slice(constraints);
+        if self.values.capacity() != capacity {
+            advise_huge_pages(&self.values);
+        }
+        let length = |values: &[f64]| u32::try_from(values.len()).expect("fewer than 2^32 values");
+        self.layouts.push(EntryLayout {
+            end: self.values.len(),
+            n_var: length(x),
+            n_obj: length(objectives),
         });
         if let Some(message) = failure {
             self.failures.push((index, message));

@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod checkpoint;
 pub(crate) mod float_serde;
+mod huge_pages;
 
 use serde::{Deserialize, Serialize};
 
