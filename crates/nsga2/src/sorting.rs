@@ -63,17 +63,26 @@ pub(crate) fn total_order_bits(value: f64) -> u64 {
 ///
 /// All points must have the same number of objectives.
 pub fn non_dominated_ranks<P: AsRef<[f64]>>(points: &[P]) -> Vec<usize> {
+    ranks_and_order(points).0
+}
+
+/// Returns [`non_dominated_ranks`] and the point indices in lexicographic order of the
+/// objectives, which both sorts compute on the way. Ties within that order are broken by
+/// the later objectives, then by index.
+pub(crate) fn ranks_and_order<P: AsRef<[f64]>>(points: &[P]) -> (Vec<usize>, Vec<usize>) {
     let mut ranks = vec![0; points.len()];
     if points.is_empty() {
-        return ranks;
+        return (ranks, Vec::new());
     }
     let n_obj = points[0].as_ref().len();
-    if n_obj <= 2 {
-        sweep_two_objectives(points, &mut ranks);
+    let order = if n_obj <= 2 {
+        sweep_two_objectives(points, &mut ranks)
     } else {
-        efficient_sort(points, &lexicographic_order(points), &mut ranks);
-    }
-    ranks
+        let order = lexicographic_order(points);
+        efficient_sort(points, &order, &mut ranks);
+        order
+    };
+    (ranks, order)
 }
 
 /// Point indices in lexicographic order of the objectives, ties by index.
@@ -99,7 +108,7 @@ fn lexicographic_order<P: AsRef<[f64]>>(points: &[P]) -> Vec<usize> {
 ///
 /// Points with fewer than two objectives are padded with zeros, which changes neither the
 /// order nor dominance.
-fn sweep_two_objectives<P: AsRef<[f64]>>(points: &[P], ranks: &mut [usize]) {
+fn sweep_two_objectives<P: AsRef<[f64]>>(points: &[P], ranks: &mut [usize]) -> Vec<usize> {
     let pair = |point: &[f64]| {
         [
             point.first().copied().unwrap_or(0.0),
@@ -127,7 +136,7 @@ fn sweep_two_objectives<P: AsRef<[f64]>>(points: &[P], ranks: &mut [usize]) {
         start += run.len();
     }
     let mut tails: Vec<[f64; 2]> = Vec::new();
-    for p in order {
+    for &p in &order {
         let point = pair(points[p].as_ref());
         let front = tails.partition_point(|tail| dominates(tail, &point));
         if front == tails.len() {
@@ -137,6 +146,7 @@ fn sweep_two_objectives<P: AsRef<[f64]>>(points: &[P], ranks: &mut [usize]) {
         }
         ranks[p] = front;
     }
+    order
 }
 
 /// ENS-BS. A point is dominated only by points before it in lexicographic order, and if a
@@ -234,6 +244,21 @@ pub fn constrained_non_dominated_ranks<P: AsRef<[f64]>>(
         ranks[index] = n_fronts;
     }
     ranks
+}
+
+/// Returns [`constrained_non_dominated_ranks`] and an order of the point indices: the
+/// lexicographic order of the objectives (see [`ranks_and_order`]) when every point is
+/// feasible, else increasing index order.
+pub(crate) fn constrained_ranks_and_order<P: AsRef<[f64]>>(
+    points: &[P],
+    violations: &[f64],
+) -> (Vec<usize>, Vec<usize>) {
+    if violations.iter().all(|&violation| violation <= 0.0) && points.len() == violations.len() {
+        ranks_and_order(points)
+    } else {
+        let ranks = constrained_non_dominated_ranks(points, violations);
+        (ranks, (0..points.len()).collect())
+    }
 }
 
 /// Sorts points into fronts under constraint domination, best first.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::GenerationRng;
 use crate::crowding::{crowding_distance, descending, prune_by_crowding};
 use crate::individual::Individual;
-use crate::sorting::constrained_non_dominated_ranks;
+use crate::sorting::constrained_ranks_and_order;
 
 /// Rule for truncating the front that does not fit whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -44,12 +44,14 @@ pub(crate) fn survive_and_discard(
     rng: &mut GenerationRng,
     discarded: &mut Vec<Individual>,
 ) -> (Vec<Individual>, Vec<usize>) {
-    let ranks = {
+    let (ranks, order) = {
         let points: Vec<&[f64]> = merged.iter().map(|ind| ind.objectives.as_slice()).collect();
         let violations: Vec<f64> = merged.iter().map(|ind| ind.constraint_violation).collect();
-        constrained_non_dominated_ranks(&points, &violations)
+        constrained_ranks_and_order(&points, &violations)
     };
-    let (members, front_starts) = group_by_rank(&ranks);
+    // Listing each front in the lexicographic order of the objectives, where the sort
+    // provides it, lets crowding's sort by the first objective find its input sorted.
+    let (members, front_starts) = group_by_rank(&ranks, &order);
     let mut survivors: Vec<usize> = Vec::with_capacity(n_survive);
     for (rank, bounds) in front_starts.windows(2).enumerate() {
         if survivors.len() >= n_survive {
@@ -107,9 +109,9 @@ pub(crate) fn survive_and_discard(
     (population, survivors)
 }
 
-/// Lists the point indices grouped by rank, in increasing index order within each rank:
-/// the members of rank `k` are `members[starts[k]..starts[k + 1]]`.
-fn group_by_rank(ranks: &[usize]) -> (Vec<usize>, Vec<usize>) {
+/// Lists the point indices grouped by rank, in the order of `order` (a permutation of the
+/// indices) within each rank: the members of rank `k` are `members[starts[k]..starts[k + 1]]`.
+fn group_by_rank(ranks: &[usize], order: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let n_fronts = ranks.iter().max().map_or(0, |&max| max + 1);
     let mut starts = vec![0; n_fronts + 1];
     for &rank in ranks {
@@ -120,7 +122,8 @@ fn group_by_rank(ranks: &[usize]) -> (Vec<usize>, Vec<usize>) {
     }
     let mut next_slot = starts.clone();
     let mut members = vec![0; ranks.len()];
-    for (index, &rank) in ranks.iter().enumerate() {
+    for &index in order {
+        let rank = ranks[index];
         members[next_slot[rank]] = index;
         next_slot[rank] += 1;
     }
