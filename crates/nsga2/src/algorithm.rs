@@ -42,6 +42,8 @@ pub struct Nsga2<P: Problem> {
     problem: P,
     config: Nsga2Config,
     bounds: Vec<(f64, f64)>,
+    /// The bounds as separate arrays, so that [`repair`] vectorises.
+    split_bounds: SplitBounds,
     kind: VariableKind,
     n_obj: usize,
     n_constr: usize,
@@ -55,9 +57,8 @@ pub struct Nsga2<P: Problem> {
     /// duplicate elimination does not rehash the population every generation. It is
     /// rebuilt from the population whenever the lengths differ, as after `new` and `resume`.
     population_hashes: Vec<u64>,
-    /// Genome buffers of candidates already copied into the cache or dropped as duplicates,
-    /// reused for the next candidates instead of allocating.
-    genome_pool: Vec<Vec<f64>>,
+    /// Buffers of the mating step, kept between generations.
+    mating_scratch: MatingScratch,
     /// Empty vector with the capacity of an earlier report's `evaluated`, filled by the next
     /// generation instead of allocating.
     evaluated_buffer: Vec<Individual>,
@@ -159,25 +160,37 @@ fn checked_bounds(problem: &impl Problem) -> Result<Vec<(f64, f64)>, Nsga2Error>
     Ok(checked)
 }
 
+/// Lower and upper bounds of every variable.
+#[derive(Debug, Clone, Default)]
+struct SplitBounds {
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+}
+
+impl SplitBounds {
+    fn new(bounds: &[(f64, f64)]) -> Self {
+        Self {
+            lower: bounds.iter().map(|&(lower, _)| lower).collect(),
+            upper: bounds.iter().map(|&(_, upper)| upper).collect(),
+        }
+    }
+}
+
 /// Clamps a genome into its bounds and rounds integer genes.
-fn repair(x: &mut [f64], bounds: &[(f64, f64)], kind: VariableKind) {
+fn repair(x: &mut [f64], bounds: &SplitBounds, kind: VariableKind) {
     if kind == VariableKind::Integer {
         for gene in x.iter_mut() {
             *gene = gene.round();
         }
     }
-    for (gene, &(lower, upper)) in x.iter_mut().zip(bounds) {
+    let genes = x.iter_mut().zip(&bounds.lower).zip(&bounds.upper);
+    for ((gene, &lower), &upper) in genes {
         // The same result as `f64::clamp`, whose bounds check and panic path would stop
-        // this loop from compiling to branch-free selects. NaN from a custom operator is
-        // replaced by the lower bound.
+        // this loop from compiling to vectorised selects, except that NaN from a custom
+        // operator fails the first comparison and becomes the lower bound.
         let value = *gene;
-        *gene = if value.is_nan() || value < lower {
-            lower
-        } else if value > upper {
-            upper
-        } else {
-            value
-        };
+        let value = if value >= lower { value } else { lower };
+        *gene = if value > upper { upper } else { value };
     }
 }
 
@@ -261,12 +274,13 @@ impl<P: Problem> Nsga2<P> {
             n_constr: problem.n_constr(),
             problem,
             config,
+            split_bounds: SplitBounds::new(&bounds),
             bounds,
             state,
             report: GenerationReport::default(),
             spare: Vec::new(),
             population_hashes: Vec::new(),
-            genome_pool: Vec::new(),
+            mating_scratch: MatingScratch::default(),
             evaluated_buffer: Vec::new(),
         })
     }
@@ -357,13 +371,13 @@ impl<P: Problem> Nsga2<P> {
                 .map(|individual| genome_hash(&individual.x))
                 .collect();
         }
-        let mut pool = std::mem::take(&mut self.genome_pool);
+        let mut scratch = std::mem::take(&mut self.mating_scratch);
         let candidates = if generation == 0 {
-            self.sample_initial(&mut rng, &mut pool)
+            self.sample_initial(&mut rng, &mut scratch)
         } else {
-            self.mate(&mut rng, &mut pool)
+            self.mate(&mut rng, &mut scratch)
         };
-        self.genome_pool = pool;
+        self.mating_scratch = scratch;
         let EvaluatedBatch {
             offspring_hashes,
             evaluated,
@@ -493,10 +507,11 @@ impl<P: Problem> Nsga2<P> {
 
     /// Samples the initial population uniformly in the bounds (integers uniformly among the
     /// integers in the bounds), re-drawing duplicates when duplicate elimination is on.
-    fn sample_initial(&self, rng: &mut GenerationRng, pool: &mut Vec<Vec<f64>>) -> Candidates {
+    fn sample_initial(&self, rng: &mut GenerationRng, scratch: &mut MatingScratch) -> Candidates {
+        let MatingScratch { pool, seen } = scratch;
         let target = self.config.population_size;
         let mut candidates = Candidates::with_capacity(target);
-        let mut seen = GenomeSet::with_capacity(target);
+        seen.reset(target);
         let mut rounds = 0;
         while candidates.len() < target && rounds < self.config.max_mating_rounds {
             rounds += 1;
@@ -526,12 +541,13 @@ impl<P: Problem> Nsga2<P> {
     /// Creates offspring as pymoo's mating loop does: select, cross and mutate in rounds,
     /// drop children identical to a population member or an earlier child, and stop after
     /// `max_mating_rounds` rounds even when fewer children than requested are left.
-    fn mate(&self, rng: &mut GenerationRng, pool: &mut Vec<Vec<f64>>) -> Candidates {
+    fn mate(&self, rng: &mut GenerationRng, scratch: &mut MatingScratch) -> Candidates {
+        let MatingScratch { pool, seen } = scratch;
         let population = &self.state.population;
         let target = self.config.effective_offspring_size();
         let dedupe = self.config.eliminate_duplicates;
 
-        let mut seen = GenomeSet::with_capacity(if dedupe { population.len() + target } else { 0 });
+        seen.reset(if dedupe { population.len() + target } else { 0 });
         if dedupe {
             for &hash in &self.population_hashes {
                 seen.insert_unchecked(hash);
@@ -555,7 +571,7 @@ impl<P: Problem> Nsga2<P> {
                     .crossover(&mut child1, &mut child2, &self.bounds, rng);
                 for mut child in [child1, child2] {
                     self.config.mutation.mutate(&mut child, &self.bounds, rng);
-                    repair(&mut child, &self.bounds, self.kind);
+                    repair(&mut child, &self.split_bounds, self.kind);
                     // Every child of the round is created before any is dropped, so the
                     // number of random draws does not depend on which children survive.
                     if candidates.len() == target {
@@ -583,8 +599,11 @@ impl<P: Problem> Nsga2<P> {
         let mut sources: Vec<Source> = Vec::with_capacity(n);
         // Genomes to evaluate, each listed once even if it appears twice in the batch.
         let mut pending: Vec<usize> = Vec::with_capacity(n);
+        // With duplicate elimination the candidates are distinct, so only runs without it
+        // look for repeats within the batch.
+        let distinct = self.config.eliminate_duplicates;
         let mut pending_hashes: HashSet<u64, BuildPassThroughHasher> =
-            HashSet::with_capacity_and_hasher(n, Default::default());
+            HashSet::with_capacity_and_hasher(if distinct { 0 } else { n }, Default::default());
         let mut cache_hits = 0;
         for (index, x) in genomes.iter().enumerate() {
             let hash = hashes[index];
@@ -594,7 +613,7 @@ impl<P: Problem> Nsga2<P> {
                 continue;
             }
             // A repeated hash is rare, so the earlier genomes are searched linearly then.
-            let repeat = if pending_hashes.insert(hash) {
+            let repeat = if distinct || pending_hashes.insert(hash) {
                 None
             } else {
                 pending
@@ -648,7 +667,7 @@ impl<P: Problem> Nsga2<P> {
             push_individual(&mut evaluated, &mut self.spare, cached, self.n_obj);
             entry_indices.push(entry);
         }
-        self.genome_pool.extend(genomes);
+        self.mating_scratch.pool.extend(genomes);
         for source in sources {
             let entry = match source {
                 Source::Cached(entry) => entry,
@@ -705,6 +724,16 @@ impl<P: Problem> Nsga2<P> {
     }
 }
 
+/// Buffers of the mating step, kept so that later generations reuse their allocations.
+#[derive(Default)]
+struct MatingScratch {
+    /// Genome buffers of candidates already copied into the cache or dropped as
+    /// duplicates, reused for the next candidates.
+    pool: Vec<Vec<f64>>,
+    /// Hashes of the population and of the accepted candidates.
+    seen: GenomeSet,
+}
+
 /// Genomes to evaluate, with their [`genome_hash`] values.
 struct Candidates {
     genomes: Vec<Vec<f64>>,
@@ -749,19 +778,59 @@ enum Source {
 }
 
 /// Set of genome hashes used to detect duplicates; equal hashes are confirmed bit for bit.
+///
+/// The hashes sit in an open-addressing table with linear probing that is cleared and
+/// reused every generation. Slot value 0 marks an empty slot, so a hash of 0 is stored as 1.
+/// A false match only costs the bit-for-bit comparison.
+#[derive(Default)]
 struct GenomeSet {
-    hashes: HashSet<u64, BuildPassThroughHasher>,
+    slots: Vec<u64>,
+    len: usize,
 }
 
 impl GenomeSet {
-    fn with_capacity(capacity: usize) -> Self {
-        Self {
-            hashes: HashSet::with_capacity_and_hasher(capacity, Default::default()),
+    /// Empties the set and makes room for `capacity` hashes at a load of at most one half.
+    fn reset(&mut self, capacity: usize) {
+        let size = (2 * capacity).next_power_of_two().max(16);
+        if self.slots.len() == size {
+            self.slots.fill(0);
+        } else {
+            self.slots = vec![0; size];
+        }
+        self.len = 0;
+    }
+
+    /// Adds `hash` and returns false when it was already present.
+    fn insert_hash(&mut self, hash: u64) -> bool {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
+        let key = hash.max(1);
+        let mask = self.slots.len() - 1;
+        let mut slot = key as usize & mask;
+        loop {
+            match self.slots[slot] {
+                0 => {
+                    self.slots[slot] = key;
+                    self.len += 1;
+                    return true;
+                }
+                present if present == key => return false,
+                _ => slot = (slot + 1) & mask,
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let keys: Vec<u64> = self.slots.iter().copied().filter(|&key| key != 0).collect();
+        self.reset(self.slots.len().max(8));
+        for key in keys {
+            self.insert_hash(key);
         }
     }
 
     fn insert_unchecked(&mut self, hash: u64) {
-        self.hashes.insert(hash);
+        self.insert_hash(hash);
     }
 
     /// Inserts `x`, whose hash is `hash`, unless an identical genome is in the population or
@@ -773,7 +842,7 @@ impl GenomeSet {
         population: &[Individual],
         accepted: &[Vec<f64>],
     ) -> bool {
-        if self.hashes.insert(hash) {
+        if self.insert_hash(hash) {
             return true;
         }
         let duplicate = population.iter().any(|ind| same_genome(&ind.x, x))
@@ -787,10 +856,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn genome_set_grows_past_capacity() {
+        let mut set = GenomeSet::default();
+        set.reset(2);
+        for step in 0..100u64 {
+            assert!(set.insert_hash(step.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+        }
+        assert_eq!(set.len, 100);
+        assert!(!set.insert_hash(5u64.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+        assert!(!set.insert_hash(0));
+    }
+
+    #[test]
+    fn genome_set_confirms_matching_hashes() {
+        let mut set = GenomeSet::default();
+        set.reset(4);
+        let accepted = vec![vec![1.0]];
+        assert!(set.insert(0, &[1.0], &[], &[]));
+        // Hashes 0 and 1 share a slot value, so the genomes decide.
+        assert!(set.insert(1, &[2.0], &[], &accepted));
+        assert!(!set.insert(1, &[1.0], &[], &accepted));
+    }
+
+    #[test]
     fn repair_matches_clamp() {
         let bounds = [(0.0, 1.0); 6];
         let mut x = [-0.5, -0.0, 0.25, 1.0, 7.0, f64::NAN];
-        repair(&mut x, &bounds, VariableKind::Real);
+        repair(&mut x, &SplitBounds::new(&bounds), VariableKind::Real);
         let expected: [f64; 6] = [0.0, -0.0, 0.25, 1.0, 1.0, 0.0];
         for (gene, want) in x.iter().zip(expected) {
             assert_eq!(gene.to_bits(), want.to_bits(), "{x:?}");
@@ -801,7 +893,7 @@ mod tests {
     fn repair_rounds_integer_genes() {
         let bounds = [(0.0, 3.0); 4];
         let mut x = [0.4, 1.5, 2.6, 9.0];
-        repair(&mut x, &bounds, VariableKind::Integer);
+        repair(&mut x, &SplitBounds::new(&bounds), VariableKind::Integer);
         assert_eq!(x, [0.0, 2.0, 3.0, 3.0]);
     }
 }
