@@ -8,28 +8,15 @@ use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use rwenas::proxies::Proxy;
+use rwenas::TrainingEstimator;
 use rwenas::rwe::{RweConfig, RweData};
 use rwenas::study::{Study, StudyProgress, StudyRecord, StudyReport, TRUTH};
-use rwenas::train::{TrainConfig, TrainData};
-use rwenas::{Estimator, ProxyEstimator, RweEstimator, TrainingEstimator};
+use rwenas::train::TrainData;
 use serde::{Deserialize, Serialize};
 
 use crate::CliError;
+use crate::estimators::{self, EstimatorSettings};
 use crate::search::{SpaceKind, download_missing, load_data, space_of};
-
-/// Every estimator name `--estimators` accepts.
-const ESTIMATORS: [&str; 9] = [
-    "rwe",
-    "synflow",
-    "snip",
-    "grasp",
-    "fisher",
-    "grad_norm",
-    "jacob_cov",
-    "naswot",
-    "train",
-];
 
 /// Arguments of `rwenas correlate`.
 #[derive(Debug, Args)]
@@ -74,10 +61,10 @@ pub struct CorrelateArgs {
     #[arg(long, default_value_t = 1000)]
     valid_size: usize,
     /// Images in the minibatch of the zero-cost proxies.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = estimators::PROXY_BATCH)]
     proxy_batch: usize,
     /// Epochs of the `train` estimator.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = estimators::TRAIN_EPOCHS)]
     train_epochs: usize,
     /// Device: `cpu`, `wgpu` or `cuda:N`.
     #[arg(long, default_value = "cpu")]
@@ -129,10 +116,28 @@ pub fn run(args: CorrelateArgs) -> Result<(), CliError> {
     let truth_data = truth_data(&data, settings.truth_train_size)?;
     let truth = TrainingEstimator::new(
         truth_data.clone(),
-        short_training(settings.truth_epochs),
+        estimators::short_training(settings.truth_epochs),
         device.clone(),
     );
-    let estimators = estimators(&settings, &data, truth_data, &device)?;
+    let options = EstimatorSettings {
+        proxy_batch: settings.proxy_batch,
+        train_epochs: settings.train_epochs,
+    };
+    let devices = [device];
+    let estimators = settings
+        .estimators
+        .iter()
+        .map(|name| {
+            estimators::build(
+                name,
+                &data,
+                &RweConfig::default(),
+                &truth_data,
+                &options,
+                &devices,
+            )
+        })
+        .collect::<Result<Vec<_>, CliError>>()?;
     let study = Study::new(
         space.as_ref(),
         estimators
@@ -208,16 +213,18 @@ fn settings(args: &CorrelateArgs) -> Result<CorrelateSettings, CliError> {
         .collect();
     if let Some(unknown) = estimators
         .iter()
-        .find(|name| !ESTIMATORS.contains(&name.as_str()))
+        .find(|name| !estimators::NAMES.contains(&name.as_str()))
     {
         return Err(
             CliError::new(format!("unknown estimator {unknown:?} in --estimators"))
-                .with_hint(format!("choose from {}", ESTIMATORS.join(", "))),
+                .with_hint(format!("choose from {}", estimators::NAMES.join(", "))),
         );
     }
     if estimators.is_empty() {
-        return Err(CliError::new("--estimators is empty")
-            .with_hint(format!("name one or more of {}", ESTIMATORS.join(", "))));
+        return Err(CliError::new("--estimators is empty").with_hint(format!(
+            "name one or more of {}",
+            estimators::NAMES.join(", ")
+        )));
     }
     if args.truth_epochs == 0 {
         return Err(CliError::new("--truth-epochs is 0")
@@ -280,17 +287,6 @@ fn check_config(out: &Path, settings: &CorrelateSettings) -> Result<(), CliError
     )
 }
 
-/// The short training of the ground truth: the CIFAR-10 recipe without cutout and drop
-/// path (the search-scale networks have no auxiliary head).
-fn short_training(epochs: usize) -> TrainConfig {
-    TrainConfig {
-        epochs,
-        cutout_length: None,
-        drop_path_rate: 0.0,
-        ..TrainConfig::default()
-    }
-}
-
 /// Trains on the first `train_size` images of the train split (all for 0) and tests on the
 /// validation split.
 fn truth_data(data: &RweData, train_size: usize) -> Result<TrainData, CliError> {
@@ -309,43 +305,6 @@ fn truth_data(data: &RweData, train_size: usize) -> Result<TrainData, CliError> 
     let train_images = data.dataset.subset(&chosen)?;
     let test_images = data.dataset.subset(&data.split.valid)?;
     Ok(TrainData::new(train_images, test_images)?)
-}
-
-fn estimators(
-    settings: &CorrelateSettings,
-    data: &RweData,
-    truth_data: TrainData,
-    device: &burn::tensor::Device,
-) -> Result<Vec<Box<dyn Estimator>>, CliError> {
-    settings
-        .estimators
-        .iter()
-        .map(|name| -> Result<Box<dyn Estimator>, CliError> {
-            Ok(match name.as_str() {
-                "rwe" => Box::new(RweEstimator::new(
-                    data.clone(),
-                    RweConfig::default(),
-                    vec![device.clone()],
-                )),
-                "train" => Box::new(TrainingEstimator::new(
-                    truth_data.clone(),
-                    short_training(settings.train_epochs),
-                    device.clone(),
-                )),
-                proxy => {
-                    let proxy: Proxy = proxy.parse()?;
-                    Box::new(ProxyEstimator::from_dataset(
-                        proxy,
-                        &data.dataset,
-                        &data.split.train,
-                        &data.normalization,
-                        settings.proxy_batch,
-                        device.clone(),
-                    )?)
-                }
-            })
-        })
-        .collect()
 }
 
 fn write(out: &Path, name: &str, text: &str) -> Result<(), CliError> {

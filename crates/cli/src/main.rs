@@ -3,6 +3,7 @@
 mod architecture;
 mod correlate;
 mod device;
+mod estimators;
 mod evaluate;
 mod export;
 mod flops;

@@ -11,11 +11,13 @@ use rwenas::rwe::{DataSource, RweConfig, RweData, Split};
 use rwenas::space::SearchSpace;
 use rwenas::space::macro_space::{MacroScale, MacroSpace};
 use rwenas::space::micro::{MicroScale, MicroSpace};
-use rwenas::{EvaluationRecord, NasProblem, RweEstimator, Search, SearchConfig};
+use rwenas::train::TrainData;
+use rwenas::{Estimator, EvaluationRecord, NasProblem, Search, SearchConfig};
 use serde::{Deserialize, Serialize};
 use tracing::{debug, info, warn};
 
 use crate::CliError;
+use crate::estimators::{self, EstimatorSettings};
 use crate::output::{self, OutputFolder};
 use crate::plot;
 
@@ -28,7 +30,7 @@ pub struct SearchArgs {
         value_name = "DIR",
         conflicts_with_all = [
             "config", "space", "preset", "data", "out", "seed", "population",
-            "generations", "train_size", "valid_size", "epochs", "device",
+            "generations", "train_size", "valid_size", "epochs", "device", "estimator",
         ]
     )]
     resume: Option<PathBuf>,
@@ -67,6 +69,11 @@ pub struct SearchArgs {
     /// Epochs of each linear classifier.
     #[arg(long)]
     epochs: Option<usize>,
+    /// Accuracy estimator: rwe, a zero-cost proxy (synflow, snip, grasp, fisher,
+    /// grad_norm, jacob_cov, naswot) or train (10 epochs of training on the train split)
+    /// [default: rwe].
+    #[arg(long)]
+    estimator: Option<String>,
     /// Fail when the data folder is missing instead of downloading CIFAR-10 into it.
     #[arg(long)]
     no_download: bool,
@@ -90,6 +97,7 @@ struct ConfigFile {
     valid_size: Option<usize>,
     epochs: Option<usize>,
     device: Option<String>,
+    estimator: Option<String>,
 }
 
 impl ConfigFile {
@@ -154,6 +162,13 @@ pub struct SearchSettings {
     pub epochs: usize,
     /// Devices.
     pub device: String,
+    /// Accuracy estimator; `rwe` when absent from older configurations.
+    #[serde(default = "default_estimator")]
+    pub estimator: String,
+}
+
+fn default_estimator() -> String {
+    "rwe".to_string()
 }
 
 impl Preset {
@@ -194,6 +209,11 @@ impl SearchArgs {
                 .clone()
                 .or(file.device)
                 .unwrap_or_else(|| "cpu".to_string()),
+            estimator: self
+                .estimator
+                .clone()
+                .or(file.estimator)
+                .unwrap_or_else(default_estimator),
         })
     }
 }
@@ -228,8 +248,8 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
     folder.write_json("config.json", &settings)?;
 
     let space = space_of(settings.space, &data)?;
-    let estimator = RweEstimator::new(data, rwe_config(&settings), devices);
-    run_generations(&settings, space.as_ref(), &estimator, &folder, None)
+    let estimator = estimator_of(&settings, data, &devices)?;
+    run_generations(&settings, space.as_ref(), estimator.as_ref(), &folder, None)
 }
 
 /// Every evaluation and every generation's front so far, for the plot and the
@@ -312,7 +332,7 @@ fn resume(dir: &Path) -> Result<(), CliError> {
     let devices = parse_devices(&settings.device)?;
     let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
     let space = space_of(settings.space, &data)?;
-    let estimator = RweEstimator::new(data, rwe_config(&settings), devices);
+    let estimator = estimator_of(&settings, data, &devices)?;
     eprintln!(
         "resuming {} after generation {completed} of {}",
         dir.display(),
@@ -328,9 +348,27 @@ fn resume(dir: &Path) -> Result<(), CliError> {
     run_generations(
         &settings,
         space.as_ref(),
-        &estimator,
+        estimator.as_ref(),
         &folder,
         Some((state, records)),
+    )
+}
+
+/// Builds the search's estimator; `train` trains on the train split and scores on the
+/// validation split.
+fn estimator_of(
+    settings: &SearchSettings,
+    data: RweData,
+    devices: &[burn::tensor::Device],
+) -> Result<Box<dyn Estimator>, CliError> {
+    let train_data = TrainData::from_split(&data.dataset, &data.split)?;
+    estimators::build(
+        &settings.estimator,
+        &data,
+        &rwe_config(settings),
+        &train_data,
+        &EstimatorSettings::default(),
+        devices,
     )
 }
 
@@ -355,7 +393,7 @@ fn validate(settings: &SearchSettings) -> Result<(), CliError> {
             )));
         }
     }
-    Ok(())
+    estimators::check(&settings.estimator)
 }
 
 fn parse_devices(list: &str) -> Result<Vec<burn::tensor::Device>, CliError> {
@@ -453,7 +491,7 @@ pub fn load_data(path: &Path, train_size: usize, valid_size: usize) -> Result<Rw
 pub fn run_generations(
     settings: &SearchSettings,
     space: &dyn SearchSpace,
-    estimator: &RweEstimator,
+    estimator: &dyn Estimator,
     folder: &OutputFolder,
     resume: Option<(rwenas::nsga2::Nsga2State, Vec<EvaluationRecord>)>,
 ) -> Result<(), CliError> {

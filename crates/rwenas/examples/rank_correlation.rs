@@ -1,19 +1,23 @@
 //! Measures how well random-weight evaluation ranks architectures compared with a short
 //! training of the same networks.
 //!
-//! Draws `--samples` random genomes of the NSGA-Net micro space at the search scale (10
-//! initial channels, 5 cells) and scores each by RWE on the train/validation split. It then
-//! trains the same network, with weights seeded alike, on the train split for `--epochs`
-//! epochs and measures its validation error. Training uses batch 96, learning rate 0.025
-//! with cosine decay, crop and flip, and no cutout (the search scale has no auxiliary head). Prints one JSON line per architecture, then one line
-//! with Spearman's rho and Kendall's tau-b between the two errors and the seconds spent.
+//! Draws `--samples` distinct random genomes of the NSGA-Net micro space at the search scale
+//! (10 initial channels, 5 cells) and scores each by RWE on the train/validation split
+//! (5,000 / 1,000 images by default). It then trains the same network, with its weights
+//! seeded alike, on the first `--truth-train-size` images of the train split for `--epochs`
+//! epochs (batch 96, learning rate 0.025 with cosine decay, crop and flip, no cutout or drop
+//! path) and measures its error on the validation split. Every score is appended to
+//! `OUT/scores.jsonl` as it is made, so a stopped run continues where it stopped, and the
+//! log has the format of `rwenas correlate`: pointing `--out` at a study of that command with
+//! the same space, seed, sample count and ground truth reuses its scores. Prints Spearman's
+//! rho and Kendall's tau-b between the two errors and the seconds spent.
 //!
 //! Run:
 //!
 //! ```sh
 //! cargo run --release -p rwenas --example rank_correlation -- --samples 20 \
-//!     --train-size 1000 --valid-size 500 --epochs 2 --seed 0 \
-//!     --data ../shared/data/cifar10/cifar-10-batches-bin
+//!     --train-size 5000 --valid-size 1000 --truth-train-size 1500 --epochs 2 --seed 1 \
+//!     --data ../shared/data/cifar10/cifar-10-batches-bin --out runs/rank-correlation
 //! ```
 
 use std::path::PathBuf;
@@ -21,31 +25,34 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use burn::tensor::Device;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rwenas::RweEstimator;
+use rwenas::rwe::evaluator::class_interleaved_order;
 use rwenas::rwe::{DataSource, RweConfig, RweData, Split};
-use rwenas::space::SearchSpace;
 use rwenas::space::micro::{MicroScale, MicroSpace};
-use rwenas_train::{TrainConfig, TrainData, Trainer};
+use rwenas::study::Study;
+use rwenas::train::{TrainConfig, TrainData};
+use rwenas::{RweEstimator, TrainingEstimator};
 
 struct Options {
     samples: usize,
     train_size: usize,
     valid_size: usize,
+    truth_train_size: usize,
     epochs: usize,
     seed: u64,
     data: PathBuf,
+    out: PathBuf,
 }
 
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         samples: 20,
-        train_size: 1000,
-        valid_size: 500,
+        train_size: 5000,
+        valid_size: 1000,
+        truth_train_size: 1500,
         epochs: 2,
         seed: 0,
         data: PathBuf::from("../shared/data/cifar10/cifar-10-batches-bin"),
+        out: PathBuf::from("rank-correlation"),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -57,17 +64,13 @@ fn parse_options() -> Result<Options, String> {
             "--samples" => options.samples = parse_number(&flag, &value()?)?,
             "--train-size" => options.train_size = parse_number(&flag, &value()?)?,
             "--valid-size" => options.valid_size = parse_number(&flag, &value()?)?,
+            "--truth-train-size" => options.truth_train_size = parse_number(&flag, &value()?)?,
             "--epochs" => options.epochs = parse_number(&flag, &value()?)?,
             "--seed" => options.seed = parse_number(&flag, &value()?)?,
             "--data" => options.data = PathBuf::from(value()?),
+            "--out" => options.out = PathBuf::from(value()?),
             other => return Err(format!("unknown option {other:?}")),
         }
-    }
-    if options.samples < 2 {
-        return Err(format!(
-            "--samples is {}; a rank correlation needs at least 2",
-            options.samples
-        ));
     }
     Ok(options)
 }
@@ -76,74 +79,6 @@ fn parse_number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, Stri
     value
         .parse()
         .map_err(|_| format!("invalid {flag} {value:?}; expected a non-negative integer"))
-}
-
-/// Returns the ranks of `values` (1-based), with ties given their mean rank.
-fn ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut ranks = vec![0.0; values.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && values[order[end]] == values[order[start]] {
-            end += 1;
-        }
-        let mean_rank = (start + end + 1) as f64 / 2.0;
-        for &index in &order[start..end] {
-            ranks[index] = mean_rank;
-        }
-        start = end;
-    }
-    ranks
-}
-
-/// Spearman's rho: the Pearson correlation of the ranks.
-fn spearman(x: &[f64], y: &[f64]) -> f64 {
-    pearson(&ranks(x), &ranks(y))
-}
-
-fn pearson(x: &[f64], y: &[f64]) -> f64 {
-    let n = x.len() as f64;
-    let mean_x = x.iter().sum::<f64>() / n;
-    let mean_y = y.iter().sum::<f64>() / n;
-    let mut covariance = 0.0;
-    let mut variance_x = 0.0;
-    let mut variance_y = 0.0;
-    for (a, b) in x.iter().zip(y) {
-        covariance += (a - mean_x) * (b - mean_y);
-        variance_x += (a - mean_x).powi(2);
-        variance_y += (b - mean_y).powi(2);
-    }
-    covariance / (variance_x * variance_y).sqrt()
-}
-
-/// Kendall's tau-b, which corrects for ties in either variable.
-fn kendall_tau_b(x: &[f64], y: &[f64]) -> f64 {
-    let mut concordant = 0.0f64;
-    let mut discordant = 0.0;
-    let mut ties_x = 0.0;
-    let mut ties_y = 0.0;
-    for i in 0..x.len() {
-        for j in i + 1..x.len() {
-            let dx = x[i] - x[j];
-            let dy = y[i] - y[j];
-            if dx == 0.0 && dy == 0.0 {
-                continue;
-            } else if dx == 0.0 {
-                ties_x += 1.0;
-            } else if dy == 0.0 {
-                ties_y += 1.0;
-            } else if dx * dy > 0.0 {
-                concordant += 1.0;
-            } else {
-                discordant += 1.0;
-            }
-        }
-    }
-    let denominator =
-        ((concordant + discordant + ties_x) * (concordant + discordant + ties_y)).sqrt();
-    (concordant - discordant) / denominator
 }
 
 fn run(options: &Options) -> Result<(), String> {
@@ -156,61 +91,65 @@ fn run(options: &Options) -> Result<(), String> {
         Some(options.valid_size),
     )
     .map_err(|e| e.to_string())?;
-    let train_data = TrainData::from_split(&sets.train, &split).map_err(|e| e.to_string())?;
-    let rwe_data = RweData::new(sets.train, split).map_err(|e| e.to_string())?;
+    let data = RweData::new(sets.train, split).map_err(|e| e.to_string())?;
+
+    // The ground truth trains on the first images of the train split, every class in turn.
+    let order = class_interleaved_order(&data.train_labels);
+    let chosen: Vec<usize> = order
+        .into_iter()
+        .take(options.truth_train_size)
+        .map(|position| data.split.train[position])
+        .collect();
+    let truth_data = TrainData::new(
+        data.dataset.subset(&chosen).map_err(|e| e.to_string())?,
+        data.dataset
+            .subset(&data.split.valid)
+            .map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+
     let device = Device::flex();
-    let estimator = RweEstimator::new(rwe_data, RweConfig::default(), vec![device.clone()]);
-    let space = MicroSpace::nsga_net(MicroScale::search()).map_err(|e| e.to_string())?;
-    let train_config = TrainConfig {
+    let rwe = RweEstimator::new(data, RweConfig::default(), vec![device.clone()]);
+    let truth_config = TrainConfig {
         epochs: options.epochs,
         cutout_length: None,
-        seed: options.seed,
+        drop_path_rate: 0.0,
         ..TrainConfig::default()
     };
+    let truth = TrainingEstimator::new(truth_data, truth_config, device);
+    let space = MicroSpace::nsga_net(MicroScale::search()).map_err(|e| e.to_string())?;
+    let study = Study::new(&space, vec![&rwe], &truth, options.samples, options.seed)
+        .map_err(|e| e.to_string())?;
 
-    let mut rng = StdRng::seed_from_u64(options.seed);
-    let mut rwe_errors = Vec::new();
-    let mut trained_errors = Vec::new();
-    for sample in 0..options.samples {
-        let genome = space.sample(&mut rng);
-        let network = space.decode(&genome).map_err(|e| e.to_string())?;
-
-        let score = estimator
-            .evaluate_on(&network, options.seed, &device)
-            .map_err(|e| e.to_string())?;
-        let rwe_seconds = score.feature_seconds + score.classifier_seconds;
-
-        let train_start = Instant::now();
-        let mut trainer = Trainer::new(&network, train_data.clone(), train_config.clone(), &device)
-            .map_err(|e| e.to_string())?;
-        let history = trainer.run(|_| {}).map_err(|e| e.to_string())?;
-        let last = history
-            .last()
-            .ok_or_else(|| "training ran no epoch".to_string())?;
-        let train_seconds = train_start.elapsed().as_secs_f64();
-
-        rwe_errors.push(score.error);
-        trained_errors.push(last.test_error);
-        let line = serde_json::json!({
-            "sample": sample,
-            "genome": genome,
-            "rwe_error": score.error,
-            "rwe_seconds": rwe_seconds,
-            "trained_valid_error": last.test_error,
-            "trained_train_loss": last.train.train_loss,
-            "train_seconds": train_seconds,
-            "train_images_per_second": last.train.images_per_second,
-        });
-        println!("{line}");
-    }
+    std::fs::create_dir_all(&options.out).map_err(|e| e.to_string())?;
+    let report = study
+        .run(&options.out.join("scores.jsonl"), |record, progress| {
+            let score = record
+                .objective
+                .map_or_else(|| "failed".to_string(), |value| format!("{value:.4}"));
+            eprintln!(
+                "[{}/{}] architecture {} {}: {score} in {:.1} s",
+                progress.done,
+                progress.total,
+                record.sample + 1,
+                record.estimator,
+                record.seconds
+            );
+        })
+        .map_err(|e| e.to_string())?;
+    let rwe_report = &report.estimators["rwe"];
     let summary = serde_json::json!({
         "samples": options.samples,
         "train_size": options.train_size,
         "valid_size": options.valid_size,
+        "truth_train_size": options.truth_train_size,
         "epochs": options.epochs,
         "seed": options.seed,
-        "spearman_rho": spearman(&rwe_errors, &trained_errors),
-        "kendall_tau_b": kendall_tau_b(&rwe_errors, &trained_errors),
+        "architectures": rwe_report.architectures,
+        "spearman_rho": rwe_report.spearman,
+        "kendall_tau_b": rwe_report.kendall,
+        "rwe_seconds_per_arch": rwe_report.seconds_per_arch,
+        "truth_seconds_per_arch": report.truth_seconds_per_arch,
         "seconds": start.elapsed().as_secs_f64(),
     });
     println!("{summary}");
