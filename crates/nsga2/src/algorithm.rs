@@ -196,11 +196,15 @@ fn repair(x: &mut [f64], bounds: &SplitBounds, kind: VariableKind) {
 
 /// Appends the individual of a cache entry to `target`, built in a spare individual's
 /// buffers when one is left.
+///
+/// When `genome` is given, it must hold the entry's genome. It becomes the individual's
+/// genome without a copy and receives the buffer that the individual replaces.
 fn push_individual(
     target: &mut Vec<Individual>,
     spare: &mut Vec<Individual>,
     entry: CachedEvaluation<'_>,
     n_obj: usize,
+    genome: Option<&mut Vec<f64>>,
 ) {
     let Some(individual) = spare.pop() else {
         target.push(individual_from_entry(entry, n_obj));
@@ -208,6 +212,10 @@ fn push_individual(
     };
     target.push(individual);
     let individual = target.last_mut().expect("an individual was just pushed");
+    match genome {
+        Some(genome) => std::mem::swap(&mut individual.x, genome),
+        None => copy_into(&mut individual.x, entry.x),
+    }
     if entry.failure.is_some() {
         individual.objectives.clear();
         individual.objectives.resize(n_obj, f64::INFINITY);
@@ -216,7 +224,6 @@ fn push_individual(
         copy_into(&mut individual.objectives, entry.objectives);
         individual.constraint_violation = entry.constraints.iter().map(|g| g.max(0.0)).sum();
     }
-    copy_into(&mut individual.x, entry.x);
     copy_into(&mut individual.constraints, entry.constraints);
     individual.rank = usize::MAX;
     individual.crowding_distance = 0.0;
@@ -593,7 +600,10 @@ impl<P: Problem> Nsga2<P> {
     /// Evaluates the genomes missing from the cache as one batch and appends one individual
     /// per candidate, in candidate order, to the population. On error nothing changes.
     fn evaluate(&mut self, candidates: Candidates) -> Result<EvaluatedBatch, Nsga2Error> {
-        let Candidates { genomes, hashes } = candidates;
+        let Candidates {
+            mut genomes,
+            hashes,
+        } = candidates;
         let n = genomes.len();
         // Where each genome's result comes from.
         let mut sources: Vec<Source> = Vec::with_capacity(n);
@@ -664,23 +674,24 @@ impl<P: Problem> Nsga2<P> {
                 failure,
             );
             let cached = self.state.cache.entry(entry);
-            push_individual(&mut evaluated, &mut self.spare, cached, self.n_obj);
+            push_individual(&mut evaluated, &mut self.spare, cached, self.n_obj, None);
             entry_indices.push(entry);
         }
-        self.mating_scratch.pool.extend(genomes);
-        for source in sources {
-            let entry = match source {
-                Source::Cached(entry) => entry,
-                Source::Pending(position) => entry_indices[position],
+        for (index, source) in sources.into_iter().enumerate() {
+            let (entry, genome) = match source {
+                Source::Cached(entry) => (entry, None),
+                // The candidate that was evaluated hands its buffer over; a repeat of it
+                // later in the batch copies from the cache.
+                Source::Pending(position) if pending[position] == index => {
+                    (entry_indices[position], Some(&mut genomes[index]))
+                }
+                Source::Pending(position) => (entry_indices[position], None),
             };
             let cached = self.state.cache.entry(entry);
-            push_individual(
-                &mut self.state.population,
-                &mut self.spare,
-                cached,
-                self.n_obj,
-            );
+            let population = &mut self.state.population;
+            push_individual(population, &mut self.spare, cached, self.n_obj, genome);
         }
+        self.mating_scratch.pool.extend(genomes);
         Ok(EvaluatedBatch {
             offspring_hashes: hashes,
             evaluated,

@@ -91,11 +91,13 @@ pub(crate) fn survive_and_discard(
             survivors.extend(keyed[..remaining].iter().map(|entry| entry.2));
         }
     }
-    survivors.sort_unstable();
     let mut keep = vec![false; merged.len()];
     for &index in &survivors {
         keep[index] = true;
     }
+    // The survivors in increasing index order, without sorting them.
+    survivors.clear();
+    survivors.extend((0..merged.len()).filter(|&index| keep[index]));
     // Room for the next generation's offspring, which the caller appends before the next
     // survival.
     let mut population = Vec::with_capacity(merged.len());
