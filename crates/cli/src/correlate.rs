@@ -269,7 +269,7 @@ fn check_config(out: &Path, settings: &CorrelateSettings) -> Result<(), CliError
         })?;
         if existing != *settings {
             return Err(CliError::new(format!(
-                "{} holds a study with other settings",
+                "{} contains a study with other settings",
                 out.display()
             ))
             .with_hint(

@@ -60,9 +60,9 @@ pub fn check(name: &str) -> Result<(), CliError> {
     }
 }
 
-/// The short training of the `train` estimator and of a study's ground truth: the CIFAR-10
-/// recipe for `epochs` epochs without cutout and drop path (search-scale networks have no
-/// auxiliary head).
+/// Returns the short training of the `train` estimator and of a study's ground truth: the
+/// CIFAR-10 recipe for `epochs` epochs without cutout and drop path (search-scale networks
+/// have no auxiliary head).
 pub fn short_training(epochs: usize) -> TrainConfig {
     TrainConfig {
         epochs,
@@ -73,8 +73,8 @@ pub fn short_training(epochs: usize) -> TrainConfig {
 }
 
 /// Builds the estimator `name` on `data`. RWE trains its classifiers on the train split and
-/// scores on the validation split; the proxies take their minibatch from the train split;
-/// `train` trains on `train_data` and scores its test images.
+/// scores on the validation split. The proxies take their minibatch from the train split,
+/// and `train` trains on `train_data` and scores its test images.
 ///
 /// # Errors
 ///

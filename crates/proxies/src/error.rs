@@ -1,6 +1,6 @@
 //! Errors of the zero-cost proxies.
 
-/// Why a proxy could not score a network.
+/// An error of a proxy that could not score a network.
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
     /// The minibatch does not fit the network or the proxy.
@@ -22,7 +22,7 @@ pub enum ProxyError {
         proxy: &'static str,
         /// The value computed.
         value: f64,
-        /// What made it non-finite.
+        /// The cause of the non-finite value.
         reason: String,
     },
     /// A proxy name that is not known.

@@ -46,7 +46,7 @@ impl Proxy {
         Proxy::Naswot,
     ];
 
-    /// The proxy's name, as on the command line.
+    /// Returns the proxy's name, as on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Proxy::Synflow => "synflow",
@@ -72,10 +72,10 @@ impl Proxy {
     ///
     /// # Errors
     ///
-    /// [`ProxyError::NoAutodiff`] when gradients are needed and the model has none,
-    /// [`ProxyError::InvalidBatch`] when the batch does not fit the model, and
-    /// [`ProxyError::NotFinite`] when the score is not a finite number (for NASWOT, two
-    /// images with identical activation codes make the kernel singular).
+    /// - [`ProxyError::NoAutodiff`] when gradients are needed and the model has none.
+    /// - [`ProxyError::InvalidBatch`] when the batch does not fit the model.
+    /// - [`ProxyError::NotFinite`] when the score is not a finite number. For NASWOT, two
+    ///   images with identical activation codes make the kernel singular.
     pub fn score(self, model: &NetworkModule, batch: &ProxyBatch) -> Result<f64, ProxyError> {
         let device = model.classifier.weight.device();
         if self.needs_gradients() && !device.is_autodiff() {

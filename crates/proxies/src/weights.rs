@@ -85,7 +85,7 @@ pub(crate) fn weights(model: &NetworkModule) -> Vec<Weight> {
     weights
 }
 
-/// What a parameter is, for [`map_parameters`].
+/// The kind of a parameter, for [`map_parameters`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
     /// A scored weight ([`weights`] order).

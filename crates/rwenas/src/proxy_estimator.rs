@@ -35,7 +35,7 @@ impl ProxyEstimator {
     }
 
     /// Creates the estimator with the first `batch_size` images of `indices` in
-    /// class-interleaved order (so a small batch holds every class), normalised with
+    /// class-interleaved order (so a small batch contains every class), normalised with
     /// `normalization`.
     ///
     /// # Errors

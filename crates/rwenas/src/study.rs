@@ -32,7 +32,7 @@ pub struct StudyRecord {
     pub objective: Option<f64>,
     /// Seconds spent scoring.
     pub seconds: f64,
-    /// Why scoring failed, if it did.
+    /// The reason scoring failed, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
 }
@@ -176,7 +176,7 @@ impl<'a> Study<'a> {
     /// # Errors
     ///
     /// [`StudyError::Io`] when the log cannot be read or written, and
-    /// [`StudyError::Mismatch`] when the log holds another genome for a sample (it was
+    /// [`StudyError::Mismatch`] when the log contains another genome for a sample (it was
     /// written with another space, seed or sample count).
     pub fn run(
         &self,
@@ -189,7 +189,7 @@ impl<'a> Study<'a> {
             let expected = genomes.get(record.sample).map(Genome::genes);
             if expected != Some(record.genome.as_slice()) {
                 return Err(StudyError::Mismatch(format!(
-                    "{} holds genome {:?} for sample {}, which this study does not draw; \
+                    "{} contains genome {:?} for sample {}, which this study does not draw; \
                      it was written with another space, seed or sample count: use another \
                      output folder or the original settings",
                     log.display(),
@@ -290,8 +290,9 @@ fn io_error(path: &Path, source: std::io::Error) -> StudyError {
     }
 }
 
-/// Reads the log's records. A last line cut short (the study was killed while writing it)
-/// is dropped and the log rewritten without it; any other unreadable line is an error.
+/// Reads the log's records. A last line cut short, as a study killed while writing it
+/// leaves it, is dropped and the log rewritten without it. Any other unreadable line is an
+/// error.
 fn read_log(path: &Path) -> Result<Vec<StudyRecord>, StudyError> {
     let file = match File::open(path) {
         Ok(file) => file,
