@@ -5,7 +5,8 @@ use rwenas_space::network::Network;
 /// The score of one network; lower error is better.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Score {
-    /// Estimated error, a fraction in `[0, 1]`.
+    /// The objective the search minimises: the estimated error, a fraction in `[0, 1]`, for
+    /// RWE and training, and the negated score for a zero-cost proxy.
     pub error: f64,
     /// Seconds spent computing features (0 where the estimator has no such stage).
     pub feature_seconds: f64,

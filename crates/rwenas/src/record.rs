@@ -8,7 +8,8 @@ pub struct EvaluationRecord {
     /// The genome, one integer per gene.
     pub genome: Vec<i64>,
     /// Validation error of the random-weight evaluation, a fraction in `[0, 1]`; `None` when
-    /// the evaluation failed.
+    /// the evaluation failed. A search driven by another estimator stores that estimator's
+    /// objective here ([`Score::error`](crate::Score::error)).
     pub rwe_error: Option<f64>,
     /// Multiply-accumulates of one forward pass of one image (`conv-linear` convention).
     pub flops: u64,
