@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::hash::{BuildPassThroughHasher, genome_hash, same_genome};
 use crate::state::float_serde;
-use crate::state::huge_pages::advise_huge_pages;
+use crate::state::huge_pages::FloatArena;
 
 /// A cached evaluation result of one genome, as read from or inserted into a cache.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,7 +62,7 @@ impl CachedEvaluation<'_> {
 #[serde(from = "Vec<CacheEntry>")]
 pub struct EvaluationCache {
     /// Genome, objectives and constraints of every entry, entry after entry.
-    values: Vec<f64>,
+    values: FloatArena,
     layouts: Vec<EntryLayout>,
     /// Entry index and message of each failed evaluation, in increasing index order.
     failures: Vec<(usize, String)>,
@@ -104,7 +104,7 @@ impl EvaluationCache {
     /// Panics when `index` is not below [`EvaluationCache::len`].
     pub fn entry(&self, index: usize) -> CachedEvaluation<'_> {
         let layout = self.layouts[index];
-        let values = &self.values[self.start(index)..layout.end];
+        let values = &self.values.as_slice()[self.start(index)..layout.end];
         let (x, rest) = values.split_at(layout.n_var as usize);
         let (objectives, constraints) = rest.split_at(layout.n_obj as usize);
         let failure = self
@@ -154,7 +154,7 @@ impl EvaluationCache {
 
     fn genome(&self, index: usize) -> &[f64] {
         let start = self.start(index);
-        &self.values[start..start + self.layouts[index].n_var as usize]
+        &self.values.as_slice()[start..start + self.layouts[index].n_var as usize]
     }
 
     /// Looks up a genome.
@@ -194,7 +194,6 @@ impl EvaluationCache {
     ) {
         let per_entry = n_var + n_obj + n_constr;
         self.values.reserve(additional.saturating_mul(per_entry));
-        advise_huge_pages(&self.values);
         self.layouts.reserve(additional);
         self.heads.reserve(additional);
         self.chain.reserve(additional);
@@ -214,13 +213,9 @@ impl EvaluationCache {
         let index = self.layouts.len();
         let previous_head = self.heads.insert(hash, index);
         self.chain.push(previous_head.unwrap_or(usize::MAX));
-        let capacity = self.values.capacity();
         self.values.extend_from_slice(x);
         self.values.extend_from_slice(objectives);
         self.values.extend_from_slice(constraints);
-        if self.values.capacity() != capacity {
-            advise_huge_pages(&self.values);
-        }
         let length = |values: &[f64]| u32::try_from(values.len()).expect("fewer than 2^32 values");
         self.layouts.push(EntryLayout {
             end: self.values.len(),
