@@ -656,21 +656,32 @@ impl<P: Problem> Nsga2<P> {
         }
         // Every result is checked before the cache changes, so an error leaves the state
         // as it was.
-        let mut checked = Vec::with_capacity(pending.len());
-        for (position, result) in results.into_iter().enumerate() {
-            checked.push(self.check_result(position, result)?);
+        // Failure messages by position in the batch, in increasing order.
+        let mut failures = Vec::new();
+        for (position, result) in results.iter().enumerate() {
+            if let Some(message) = self.check_result(position, result)? {
+                failures.push((position, message));
+            }
         }
 
         let mut evaluated = std::mem::take(&mut self.evaluated_buffer);
         evaluated.clear();
-        let mut entry_indices = Vec::with_capacity(checked.len());
-        self.state.evaluations += checked.len();
-        for ((evaluation, failure), &index) in checked.into_iter().zip(&pending) {
+        let mut entry_indices = Vec::with_capacity(results.len());
+        self.state.evaluations += results.len();
+        let mut failures = failures.into_iter().peekable();
+        for (position, (result, &index)) in results.iter().zip(&pending).enumerate() {
+            let failure = failures
+                .next_if(|&(failed, _)| failed == position)
+                .map(|(_, message)| message);
+            let (objectives, constraints) = match result {
+                Ok(evaluation) => (&evaluation.objectives[..], &evaluation.constraints[..]),
+                Err(_) => (&[][..], &[][..]),
+            };
             let entry = self.state.cache.push_unchecked(
                 hashes[index],
                 &genomes[index],
-                &evaluation.objectives,
-                &evaluation.constraints,
+                objectives,
+                constraints,
                 failure,
             );
             let cached = self.state.cache.entry(entry);
@@ -699,16 +710,17 @@ impl<P: Problem> Nsga2<P> {
         })
     }
 
-    /// Checks one evaluation result and returns it with its failure message. An error or a
-    /// NaN objective or constraint is a failure.
+    /// Checks one evaluation result and returns its failure message, if any. An error or a
+    /// NaN objective or constraint is a failure; a failed evaluation is cached with no
+    /// objectives or constraints.
     fn check_result(
         &self,
         index: usize,
-        result: Result<Evaluation, EvaluationError>,
-    ) -> Result<(Evaluation, Option<String>), Nsga2Error> {
+        result: &Result<Evaluation, EvaluationError>,
+    ) -> Result<Option<String>, Nsga2Error> {
         let evaluation = match result {
             Ok(evaluation) => evaluation,
-            Err(error) => return Ok((Evaluation::default(), Some(error.0))),
+            Err(error) => return Ok(Some(error.0.clone())),
         };
         if evaluation.objectives.len() != self.n_obj {
             return Err(Nsga2Error::ObjectiveCount {
@@ -731,7 +743,7 @@ impl<P: Problem> Nsga2<P> {
             (None, Some(j)) => Some(format!("constraint {j} is NaN")),
             (None, None) => None,
         };
-        Ok((evaluation, failure))
+        Ok(failure)
     }
 }
 
