@@ -66,14 +66,25 @@ pub(crate) fn write_checkpoint(path: &Path, checkpoint: Checkpoint) -> Result<()
         )
     })?;
 
+    write_atomically(path, |file| {
+        file.write_all(MAGIC)?;
+        for section in [&header[..], &model[..], &optimizer[..]] {
+            file.write_all(&(section.len() as u64).to_le_bytes())?;
+            file.write_all(section)?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes a file through `write` to a temporary file beside `path`, flushes it to disk and
+/// renames it to `path`, so a crash leaves either the previous file or the new one.
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> Result<(), TrainError> {
     let temporary = temporary_path(path);
     let mut file = File::create(&temporary).map_err(io_error(&temporary))?;
-    let mut write = |bytes: &[u8]| file.write_all(bytes).map_err(io_error(&temporary));
-    write(MAGIC)?;
-    for section in [&header[..], &model[..], &optimizer[..]] {
-        write(&(section.len() as u64).to_le_bytes())?;
-        write(section)?;
-    }
+    write(&mut file).map_err(io_error(&temporary))?;
     file.sync_all().map_err(io_error(&temporary))?;
     drop(file);
     std::fs::rename(&temporary, path).map_err(io_error(path))

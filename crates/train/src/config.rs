@@ -72,6 +72,15 @@ pub struct TrainConfig {
     pub initializer: Initializer,
     /// Seed of the weight initialisation, the shuffles and the augmentation.
     pub seed: u64,
+    /// Training images (the first ones, without augmentation) whose batch statistics
+    /// replace the batch norm running statistics after every epoch; 0 keeps the running
+    /// averages of the training steps. See [`Trainer::train_epoch`](crate::Trainer::train_epoch).
+    #[serde(default = "default_bn_recalibration_images")]
+    pub bn_recalibration_images: usize,
+}
+
+fn default_bn_recalibration_images() -> usize {
+    TrainConfig::default().bn_recalibration_images
 }
 
 impl Default for TrainConfig {
@@ -99,6 +108,7 @@ impl Default for TrainConfig {
             color_jitter: None,
             initializer: Initializer::PytorchDefault,
             seed: 0,
+            bn_recalibration_images: 2000,
         }
     }
 }

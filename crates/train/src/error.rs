@@ -35,6 +35,14 @@ pub enum TrainError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A saved model is malformed or does not fit the network it is loaded into.
+    #[error("cannot load the model {path}: {message}")]
+    Model {
+        /// The model file.
+        path: PathBuf,
+        /// Description of the problem.
+        message: String,
+    },
     /// A checkpoint is malformed or belongs to another run.
     #[error("invalid checkpoint {path}: {message}")]
     Checkpoint {

@@ -22,13 +22,16 @@ mod drop_path;
 mod error;
 pub mod imagenet;
 mod metrics;
+mod model;
+mod recalibrate;
 mod trainer;
 
 pub use config::{LearningRateSchedule, TrainConfig, cosine_learning_rate};
 pub use drop_path::DropPath;
 pub use error::TrainError;
 pub use metrics::{CSV_HEADER, MetricsCsv, csv_line};
+pub use model::{load_model, save_model, test_error};
 pub use trainer::{
-    EpochMetrics, EpochStats, TrainData, Trainer, batch_loss, epoch_rng,
+    EpochMetrics, EpochStats, Phase, Progress, TrainData, Trainer, batch_loss, epoch_rng,
     training_loss,
 };

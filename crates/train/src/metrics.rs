@@ -1,14 +1,14 @@
 //! A CSV writer of per-epoch metrics.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use crate::checkpoint::write_atomically;
 use crate::{EpochMetrics, TrainError};
 
 /// Header line of the metrics CSV.
-pub const CSV_HEADER: &str =
-    "epoch,learning_rate,train_loss,train_error,test_error,seconds,images_per_second,test_seconds";
+pub const CSV_HEADER: &str = "epoch,learning_rate,train_loss,train_error,test_error,seconds,images_per_second,test_seconds,recalibration_seconds";
 
 /// Appends one line per epoch to a CSV file, flushing after every line so the file is
 /// complete up to the last finished epoch.
@@ -37,6 +37,53 @@ impl MetricsCsv {
         Ok(csv)
     }
 
+    /// Reopens the file at `path` of a run that resumes after `epochs` completed epochs:
+    /// keeps the header and the lines of those epochs, drops any later line (of an epoch
+    /// that the checkpoint does not cover), and appends from there. A missing file is
+    /// created as by [`MetricsCsv::create`].
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Io`] when the file cannot be read or written, or contains fewer than
+    /// `epochs` epoch lines.
+    pub fn resume(path: &Path, epochs: usize) -> Result<Self, TrainError> {
+        let io_error = |source| TrainError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound && epochs == 0 => {
+                return MetricsCsv::create(path);
+            }
+            Err(error) => return Err(io_error(error)),
+        };
+        let kept: Vec<&str> = text.lines().skip(1).take(epochs).collect();
+        if kept.len() < epochs {
+            return Err(io_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{} epoch lines, but the checkpoint covers {epochs} epochs",
+                    kept.len()
+                ),
+            )));
+        }
+        let mut contents = format!("{CSV_HEADER}\n");
+        for line in kept {
+            contents.push_str(line);
+            contents.push('\n');
+        }
+        write_atomically(path, |file| file.write_all(contents.as_bytes()))?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(io_error)?;
+        Ok(MetricsCsv {
+            path: path.to_path_buf(),
+            writer: BufWriter::new(file),
+        })
+    }
+
     /// Appends the line of one epoch.
     ///
     /// # Errors
@@ -61,7 +108,7 @@ impl MetricsCsv {
 pub fn csv_line(metrics: &EpochMetrics) -> String {
     let train = &metrics.train;
     format!(
-        "{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{}",
         train.epoch,
         train.learning_rate,
         train.train_loss,
@@ -69,6 +116,7 @@ pub fn csv_line(metrics: &EpochMetrics) -> String {
         metrics.test_error,
         train.seconds,
         train.images_per_second,
-        metrics.test_seconds
+        metrics.test_seconds,
+        train.recalibration_seconds
     )
 }

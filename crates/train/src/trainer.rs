@@ -9,17 +9,19 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::{Rng, SeedableRng};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rwenas_nn::{BuildConfig, LayerHook, NetworkModule, NormMode};
 use rwenas_rwe::{DataError, FullSizeDataset, ImageDataset, Normalization, Split};
 use rwenas_space::network::Network;
 
 use crate::augment::Augmentation;
+use crate::checkpoint::{Checkpoint, read_checkpoint, write_checkpoint};
 use crate::drop_path::DropPath;
 use crate::imagenet;
-use crate::checkpoint::{Checkpoint, read_checkpoint, write_checkpoint};
+use crate::model::{save_model, test_error};
+use crate::recalibrate;
 use crate::{TrainConfig, TrainError};
 
 /// Images of a training run: the images trained on, the images the test error is measured
@@ -137,6 +139,9 @@ pub struct EpochStats {
     pub seconds: f64,
     /// Training images per second.
     pub images_per_second: f64,
+    /// Wall-clock seconds of the batch norm recalibration after the epoch.
+    #[serde(default)]
+    pub recalibration_seconds: f64,
 }
 
 /// Measurements of one epoch of [`Trainer::run`], the test error included.
@@ -165,6 +170,32 @@ pub struct Trainer {
     device: Device,
     epoch: usize,
     checkpoint_path: Option<PathBuf>,
+    progress: Option<ProgressFn>,
+}
+
+/// A progress callback of a [`Trainer`].
+type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
+
+/// Stage of an epoch that a [`Progress`] report comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Optimisation steps over the training images.
+    Training,
+    /// The test pass.
+    Testing,
+}
+
+/// Progress within one epoch, reported after every batch (see [`Trainer::with_progress`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Epoch, counted from 0.
+    pub epoch: usize,
+    /// Stage of the epoch.
+    pub phase: Phase,
+    /// Images of the stage done so far.
+    pub done: usize,
+    /// Images of the stage in all.
+    pub total: usize,
 }
 
 impl std::fmt::Debug for Trainer {
@@ -211,6 +242,7 @@ impl Trainer {
             device,
             epoch: 0,
             checkpoint_path: None,
+            progress: None,
         })
     }
 
@@ -260,6 +292,23 @@ impl Trainer {
         self
     }
 
+    /// Returns the trainer that calls `progress` after every training and test batch.
+    pub fn with_progress(mut self, progress: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Box::new(progress));
+        self
+    }
+
+    fn report(&self, phase: Phase, done: usize, total: usize) {
+        if let Some(progress) = &self.progress {
+            progress(&Progress {
+                epoch: self.epoch,
+                phase,
+                done,
+                total,
+            });
+        }
+    }
+
     /// Returns the number of completed epochs.
     pub fn epoch(&self) -> usize {
         self.epoch
@@ -299,7 +348,18 @@ impl Trainer {
         write_checkpoint(path, checkpoint)
     }
 
-    /// Trains one epoch over the shuffled training images.
+    /// Trains one epoch over the shuffled training images, then recalibrates the batch norm
+    /// running statistics.
+    ///
+    /// Recalibration replaces the running mean and variance of every batch norm of the
+    /// backbone with the averages of its batch statistics over the first
+    /// `bn_recalibration_images` training images, without augmentation, in batches of
+    /// `batch_size`. The running averages of the training steps (momentum 0.1, starting
+    /// from mean 0 and variance 1) still weigh the initial values by 0.9^steps: after the
+    /// 22 steps of 2 epochs on 1,000 images the initial variance of 1 outweighs batch
+    /// variances of about 0.03, and the test error stays at chance. Running statistics do
+    /// not enter the training steps, so recalibration changes the test error and the saved
+    /// statistics, never the weights.
     ///
     /// # Errors
     ///
@@ -357,9 +417,13 @@ impl Trainer {
             self.model = self
                 .optimizer
                 .step(learning_rate, self.model.clone(), grads);
+            let done = batch * self.config.batch_size + indices.len();
+            self.report(Phase::Training, done, order.len());
         }
-        self.epoch += 1;
         let seconds = start.elapsed().as_secs_f64();
+        let recalibration_start = Instant::now();
+        self.recalibrate_batch_norm()?;
+        self.epoch += 1;
         let images = self.data.train.len();
         Ok(EpochStats {
             epoch,
@@ -368,7 +432,16 @@ impl Trainer {
             train_error: wrong as f64 / images.max(1) as f64,
             seconds,
             images_per_second: images as f64 / seconds,
+            recalibration_seconds: recalibration_start.elapsed().as_secs_f64(),
         })
+    }
+
+    /// Replaces the backbone's batch norm running statistics with the mean batch
+    /// statistics of the first `bn_recalibration_images` training images (see
+    /// [`Trainer::train_epoch`]).
+    fn recalibrate_batch_norm(&mut self) -> Result<(), TrainError> {
+        self.model = recalibrate::recalibrate(&self.model, &self.data, &self.config, &self.device)?;
+        Ok(())
     }
 
     /// Returns the fraction of test images that the network, normalising with its running
@@ -379,16 +452,26 @@ impl Trainer {
     /// [`TrainError::Data`] from batching.
     pub fn evaluate_test(&self) -> Result<f64, TrainError> {
         let model = self.model.valid().with_norm(NormMode::RunningStatistics);
-        let device = self.device.clone().inner();
         let test = &self.data.test;
-        let indices: Vec<usize> = (0..test.len()).collect();
-        let mut wrong = 0;
-        for chunk in indices.chunks(self.config.eval_batch_size) {
-            let images = self.data.normalization.batch(test, chunk, &device)?;
-            let targets = labels_tensor(test, chunk, &device);
-            wrong += count_wrong(model.forward(images), targets);
-        }
-        Ok(wrong as f64 / test.len().max(1) as f64)
+        let progress = |done| self.report(Phase::Testing, done, test.len());
+        test_error(
+            &model,
+            test,
+            &self.data.normalization,
+            self.config.eval_batch_size,
+            &self.device.clone().inner(),
+            progress,
+        )
+    }
+
+    /// Writes the trained weights and batch norm running statistics to `path` with
+    /// [`save_model`](crate::save_model).
+    ///
+    /// # Errors
+    ///
+    /// As [`save_model`](crate::save_model).
+    pub fn save_model(&self, path: &Path) -> Result<(), TrainError> {
+        save_model(&self.model, path)
     }
 
     /// Trains the remaining epochs, measuring the test error and writing the checkpoint (if
@@ -400,10 +483,23 @@ impl Trainer {
     /// [`Trainer::save_checkpoint`].
     pub fn run(
         &mut self,
+        observer: impl FnMut(&EpochMetrics),
+    ) -> Result<Vec<EpochMetrics>, TrainError> {
+        self.run_epochs(usize::MAX, observer)
+    }
+
+    /// Trains like [`Trainer::run`], but at most `count` more epochs.
+    ///
+    /// # Errors
+    ///
+    /// As [`Trainer::run`].
+    pub fn run_epochs(
+        &mut self,
+        count: usize,
         mut observer: impl FnMut(&EpochMetrics),
     ) -> Result<Vec<EpochMetrics>, TrainError> {
         let mut history = Vec::new();
-        while self.epoch < self.config.epochs {
+        while self.epoch < self.config.epochs && history.len() < count {
             let train = self.train_epoch()?;
             let test_start = Instant::now();
             let test_error = self.evaluate_test()?;
@@ -545,7 +641,11 @@ fn check_data(network: &Network, data: &TrainData) -> Result<(), TrainError> {
     Ok(())
 }
 
-fn labels_tensor(dataset: &ImageDataset, indices: &[usize], device: &Device) -> Tensor<1, Int> {
+pub(crate) fn labels_tensor(
+    dataset: &ImageDataset,
+    indices: &[usize],
+    device: &Device,
+) -> Tensor<1, Int> {
     let labels: Vec<i64> = indices
         .iter()
         .map(|&index| i64::from(dataset.labels[index]))
@@ -553,7 +653,7 @@ fn labels_tensor(dataset: &ImageDataset, indices: &[usize], device: &Device) -> 
     Tensor::from_data(TensorData::new(labels, [indices.len()]), device)
 }
 
-fn count_wrong(logits: Tensor<2>, targets: Tensor<1, Int>) -> usize {
+pub(crate) fn count_wrong(logits: Tensor<2>, targets: Tensor<1, Int>) -> usize {
     let [batch, _] = logits.dims();
     let predictions = logits.argmax(1).reshape([batch]);
     let correct = predictions.equal(targets).int().sum().into_scalar::<i64>();
