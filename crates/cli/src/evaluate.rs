@@ -1,59 +1,55 @@
 //! The `evaluate` command: the random-weight evaluation of one architecture.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use clap::Args;
+use clap::{ArgGroup, Args};
 use rwenas::RweEstimator;
 use rwenas::flops::{Convention, count};
 use rwenas::nn::{Initializer, NormMode};
-use rwenas::rwe::RweConfig;
-use rwenas::space::macro_space::{MacroScale, MacroSpace};
-use rwenas::space::micro::{MicroScale, MicroSpace, build_network};
-use rwenas::space::{Network, SearchSpace};
-use serde::Serialize;
+use rwenas::rwe::{Normalization, RweConfig};
+use rwenas::space::macro_space::MacroScale;
+use rwenas::space::micro::MicroScale;
+use rwenas::train::{load_model, test_error};
+use serde::{Deserialize, Serialize};
 
 use crate::CliError;
-use crate::architecture::{parse_genotype, read_genotype_file};
-use crate::flops::{catalogue_cell, genome_error, read_genome, scale_error};
-use crate::search::{SpaceKind, load_data};
+use crate::architecture::{ArchitectureSource, SOURCE_FLAGS, TrainingScale, resolve};
+use crate::flops::scale_error;
+use crate::search::{load_data, load_sets};
 
 /// Arguments of `rwenas evaluate`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("architecture").required(true).args(SOURCE_FLAGS)))]
 pub struct EvaluateArgs {
-    /// Published cell of the catalogue: darts_v1, darts_v2, nasnet, amoebanet, enas, pnas,
-    /// nsganet.
-    #[arg(
-        long,
-        value_name = "NAME",
-        required_unless_present_any = ["genome", "genotype", "genotype_file"]
-    )]
-    arch: Option<String>,
-    /// JSON file with one genome as an array of integers, of the space given by --space.
-    #[arg(long, value_name = "FILE", conflicts_with = "arch")]
-    genome: Option<PathBuf>,
-    /// DARTS genotype in the Python text form, `Genotype(normal=[...], normal_concat=[...],
-    /// reduce=[...], reduce_concat=[...])`.
-    #[arg(long, value_name = "TEXT", conflicts_with_all = ["arch", "genome", "genotype_file"])]
-    genotype: Option<String>,
-    /// File with one DARTS genotype, in the Python text form or its JSON form.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["arch", "genome"])]
-    genotype_file: Option<PathBuf>,
-    /// Space of the --genome file.
-    #[arg(long, value_enum, default_value_t = SpaceKind::Micro)]
-    space: SpaceKind,
-    /// Initial channels of a micro network (default 10); for the macro space the phases
-    /// have C, 2C and 4C channels (default 32).
+    #[command(flatten)]
+    source: ArchitectureSource,
+    /// Initial channels C of a micro network (default 10, or 34 with --weights). Macro
+    /// phases have C, 2C and 4C channels (default 32), or C each with --weights (default 128).
     #[arg(long, value_name = "C")]
     channels: Option<usize>,
-    /// Cells of a micro network, reduction cells included.
-    #[arg(long, value_name = "L", default_value_t = 5)]
-    layers: usize,
+    /// Cells of a micro network, reduction cells included (default 5; 20 with --weights).
+    #[arg(long, value_name = "L")]
+    layers: Option<usize>,
+    /// Weights of a trained network (the `model` file of `rwenas train`): report its test
+    /// error on the test images instead of the RWE error. The architecture flags must be
+    /// those of the training run.
+    #[arg(long, value_name = "FILE")]
+    weights: Option<PathBuf>,
+    /// With --weights: the network has no auxiliary head (trained with --no-auxiliary).
+    #[arg(long, requires = "weights")]
+    no_auxiliary: bool,
+    /// With --weights: the first N test images [default: all].
+    #[arg(long, value_name = "N", requires = "weights")]
+    test_size: Option<usize>,
     /// CIFAR-10 as a `cifar-10-batches-bin` folder, an image folder or a `.tar.gz` of one.
     #[arg(long, default_value = "data/cifar10")]
     data: PathBuf,
-    /// Training images for the classifiers, a multiple of the number of classes.
-    #[arg(long, default_value_t = 40_000)]
-    train_size: usize,
+    /// Training images for the classifiers, a multiple of the number of classes
+    /// [default: 40000]. With --weights and no config.json beside the weights file: the
+    /// first N training images give the normalisation [default: all].
+    #[arg(long)]
+    train_size: Option<usize>,
     /// Validation images that give the RWE error, a multiple of the number of classes.
     #[arg(long, default_value_t = 10_000)]
     valid_size: usize,
@@ -96,6 +92,9 @@ struct Report {
 
 /// Runs `rwenas evaluate`.
 pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
+    if let Some(weights) = &args.weights {
+        return evaluate_weights(&args, weights);
+    }
     let initializer = Initializer::from_name(&args.init).ok_or_else(|| {
         CliError::new(format!("unknown initialiser `{}`", args.init)).with_hint(format!(
             "use one of {}",
@@ -110,11 +109,29 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
                 .with_hint("use batch or running"));
         }
     };
-    let (architecture, network) = network_of(&args)?;
+    let micro = || {
+        let scale = MicroScale {
+            initial_channels: args.channels.unwrap_or(10),
+            layers: args.layers.unwrap_or(5),
+            ..MicroScale::search()
+        };
+        scale.validate().map_err(scale_error)?;
+        Ok(scale)
+    };
+    let macro_scale = || {
+        let channels = args.channels.unwrap_or(32);
+        Ok(MacroScale {
+            channels: vec![channels, 2 * channels, 4 * channels],
+            ..MacroScale::search()
+        })
+    };
+    let resolved = resolve(&args.source, &micro, &macro_scale)?;
+    let (architecture, network) = (resolved.architecture, resolved.network);
     let counts = count(&network, Convention::ConvLinear)
         .map_err(|error| CliError::new(format!("cannot count the network: {error}")))?;
 
-    let data = load_data(&args.data, args.train_size, args.valid_size)?;
+    let train_size = args.train_size.unwrap_or(40_000);
+    let data = load_data(&args.data, train_size, args.valid_size)?;
     let device = crate::device::parse(&args.device)?;
     let mut config = RweConfig::default();
     config.ensemble.epochs = args.epochs;
@@ -133,7 +150,7 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
         macs: counts.macs,
         params: counts.params,
         features: counts.features,
-        train_size: args.train_size,
+        train_size,
         valid_size: args.valid_size,
         seed: args.seed,
     };
@@ -154,72 +171,107 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn network_of(args: &EvaluateArgs) -> Result<(String, Network), CliError> {
-    let genotype = match (&args.genotype, &args.genotype_file) {
-        (Some(text), _) => Some(("genotype".to_string(), parse_genotype(text, "--genotype")?)),
-        (None, Some(path)) => Some((path.display().to_string(), read_genotype_file(path)?)),
-        (None, None) => None,
+/// The printed result of `evaluate --weights`.
+#[derive(Debug, Serialize)]
+struct WeightsReport {
+    architecture: String,
+    weights: PathBuf,
+    test_error: f64,
+    test_seconds: f64,
+    test_size: usize,
+    macs: u64,
+    params: u64,
+}
+
+/// The part of a training run's `config.json` that `evaluate --weights` reads.
+#[derive(Deserialize)]
+struct TrainedNormalization {
+    normalization: Normalization,
+}
+
+/// Reports the test error of the trained network at `weights`.
+fn evaluate_weights(args: &EvaluateArgs, weights: &Path) -> Result<(), CliError> {
+    let sets = load_sets(&args.data)?;
+    let test_size = args.test_size.unwrap_or(sets.test.len());
+    if test_size == 0 || test_size > sets.test.len() {
+        return Err(CliError::new(format!(
+            "--test-size {test_size} is out of range: the data set has {} test images",
+            sets.test.len()
+        ))
+        .with_hint(format!("pass --test-size from 1 to {}", sets.test.len())));
+    }
+    let test = sets.test.subset(&(0..test_size).collect::<Vec<_>>())?;
+    let scale = TrainingScale {
+        channels: args.channels,
+        layers: args.layers,
+        auxiliary: !args.no_auxiliary,
+        input_size: sets.train.height,
+        classes: sets.train.class_names.len(),
     };
-    if let Some((name, genotype)) = genotype {
-        if args.space == SpaceKind::Macro {
-            return Err(CliError::new(
-                "a DARTS genotype describes micro cells, but --space is macro",
-            )
-            .with_hint("remove --space macro, or pass a macro genome with --genome FILE"));
+    let resolved = resolve(&args.source, &|| scale.micro(), &|| scale.macro_scale())?;
+    let normalization = match read_normalization(weights)? {
+        Some(normalization) => normalization,
+        None => {
+            let count = args
+                .train_size
+                .unwrap_or(sets.train.len())
+                .min(sets.train.len());
+            let indices: Vec<usize> = (0..count).collect();
+            Normalization::from_dataset(&sets.train, &indices)?
         }
-        let scale = MicroScale {
-            initial_channels: args.channels.unwrap_or(10),
-            layers: args.layers,
-            ..MicroScale::search()
-        };
-        scale.validate().map_err(scale_error)?;
-        let network = build_network(&genotype, &scale)
-            .map_err(|error| CliError::new(format!("cannot build {name}: {error}")))?;
-        return Ok((name, network));
-    }
-    match (args.space, &args.genome) {
-        (SpaceKind::Macro, Some(path)) => {
-            let channels = args.channels.unwrap_or(32);
-            let scale = MacroScale {
-                channels: vec![channels, 2 * channels, 4 * channels],
-                ..MacroScale::search()
-            };
-            let space = MacroSpace::nsga_net(scale).map_err(scale_error)?;
-            let genome = read_genome(path, &space)?;
-            let network = space
-                .decode(&genome)
-                .map_err(|error| genome_error(path, &space, error))?;
-            Ok((path.display().to_string(), network))
-        }
-        (SpaceKind::Micro, genome) => {
-            let scale = MicroScale {
-                initial_channels: args.channels.unwrap_or(10),
-                layers: args.layers,
-                ..MicroScale::search()
-            };
-            scale.validate().map_err(scale_error)?;
-            let (name, genotype) = match (genome, &args.arch) {
-                (Some(path), _) => {
-                    let space = MicroSpace::nsga_net(scale).map_err(scale_error)?;
-                    let genome = read_genome(path, &space)?;
-                    let genotype = space
-                        .genotype(&genome)
-                        .map_err(|error| genome_error(path, &space, error))?;
-                    (path.display().to_string(), genotype)
-                }
-                (None, Some(name)) => (name.to_ascii_lowercase(), catalogue_cell(name)?),
-                (None, None) => {
-                    return Err(CliError::new("no architecture given")
-                        .with_hint("pass --arch NAME, --genome FILE or --genotype TEXT"));
-                }
-            };
-            let network = build_network(&genotype, &scale)
-                .map_err(|error| CliError::new(format!("cannot build {name}: {error}")))?;
-            Ok((name, network))
-        }
-        (SpaceKind::Macro, None) => Err(CliError::new(
-            "the catalogue contains micro cells only; a macro architecture needs --genome FILE",
+    };
+    let counts = count(&resolved.network, Convention::ConvLinear)
+        .map_err(|error| CliError::new(format!("cannot count the network: {error}")))?;
+    let device = crate::device::parse(&args.device)?;
+    let model = load_model(&resolved.network, weights, &device).map_err(|error| {
+        CliError::new(error.to_string()).with_hint(
+            "pass the --arch (or --genome, --genotype, --front), --channels, --layers and \
+             --no-auxiliary of the training run",
         )
-        .with_hint("pass --space macro --genome FILE, or --space micro with --arch")),
+    })?;
+    let start = Instant::now();
+    let test_error = test_error(&model, &test, &normalization, 256, &device, |_| {})?;
+    let report = WeightsReport {
+        architecture: resolved.architecture,
+        weights: weights.to_path_buf(),
+        test_error,
+        test_seconds: start.elapsed().as_secs_f64(),
+        test_size,
+        macs: counts.macs,
+        params: counts.params + counts.auxiliary_params,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{}: test error {:.4} on {} test images ({:.1} s), {:.2}M MACs, {} parameters",
+            report.architecture,
+            report.test_error,
+            report.test_size,
+            report.test_seconds,
+            report.macs as f64 / 1e6,
+            report.params
+        );
     }
+    Ok(())
+}
+
+/// Reads the normalisation from the `config.json` of the training run beside `weights`,
+/// when there is one.
+fn read_normalization(weights: &Path) -> Result<Option<Normalization>, CliError> {
+    let path = weights
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join("config.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let run: TrainedNormalization = serde_json::from_str(&text).map_err(|error| {
+        CliError::new(format!(
+            "{} beside the weights is not the config.json of a training run: {error}",
+            path.display()
+        ))
+        .with_hint("move the weights file out of that folder, or restore its config.json")
+    })?;
+    Ok(Some(run.normalization))
 }

@@ -11,6 +11,7 @@ mod logging;
 mod output;
 mod plot;
 mod search;
+mod train;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,8 @@ enum Command {
     Flops(flops::FlopsArgs),
     /// Write one architecture as a standalone network description (JSON, DOT or text).
     Export(export::ExportArgs),
+    /// Train one architecture from scratch and measure its test error after every epoch.
+    Train(Box<train::TrainArgs>),
     /// Measure how well each estimator ranks sampled architectures against a short training.
     Correlate(correlate::CorrelateArgs),
 }
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => evaluate::run(args),
         Command::Flops(args) => flops::run(args),
         Command::Export(args) => export::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Correlate(args) => correlate::run(args),
     };
     match result {

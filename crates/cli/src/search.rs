@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rwenas::nsga2::{load_checkpoint, save_checkpoint};
 use rwenas::rwe::data::{CIFAR10_BINARY, DownloadOptions, DownloadProgress, ensure_downloaded};
-use rwenas::rwe::{DataSource, RweConfig, RweData, Split};
+use rwenas::rwe::{DataSource, RweConfig, RweData, Split, TrainTestSets};
 use rwenas::space::SearchSpace;
 use rwenas::space::macro_space::{MacroScale, MacroSpace};
 use rwenas::space::micro::{MicroScale, MicroSpace};
@@ -464,9 +464,8 @@ pub fn download_missing(path: &Path) -> Result<(), CliError> {
     })
 }
 
-/// Loads the training set at `path` and splits it into `train_size` training and
-/// `valid_size` validation images.
-pub fn load_data(path: &Path, train_size: usize, valid_size: usize) -> Result<RweData, CliError> {
+/// Loads the training and test images of the data set at `path`.
+pub fn load_sets(path: &Path) -> Result<TrainTestSets, CliError> {
     let source = DataSource::detect(path).map_err(|error| {
         CliError::new(format!("no data set found at {}: {error}", path.display())).with_hint(
             "pass --data with a cifar-10-batches-bin folder, an image folder or a .tar.gz \
@@ -479,10 +478,16 @@ pub fn load_data(path: &Path, train_size: usize, valid_size: usize) -> Result<Rw
         train_images = sets.train.len(),
         test_images = sets.test.len(),
         classes = sets.train.class_names.len(),
-        train_size,
-        valid_size,
         "data loaded"
     );
+    Ok(sets)
+}
+
+/// Loads the training set at `path` and splits it into `train_size` training and
+/// `valid_size` validation images.
+pub fn load_data(path: &Path, train_size: usize, valid_size: usize) -> Result<RweData, CliError> {
+    let sets = load_sets(path)?;
+    info!(train_size, valid_size, "split sizes");
     let split = Split::new(&sets.train, Some(train_size), Some(valid_size))?;
     Ok(RweData::new(sets.train, split)?)
 }

@@ -1,0 +1,572 @@
+//! The `train` command: one architecture trained from scratch, with the test error,
+//! metrics and a checkpoint after every epoch, and resume.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use clap::{ArgGroup, Args};
+use indicatif::{ProgressBar, ProgressStyle};
+use rwenas::nn::Initializer;
+use rwenas::rwe::{ImageDataset, Normalization};
+use rwenas::space::Network;
+use rwenas::train::{
+    EpochMetrics, LearningRateSchedule, MetricsCsv, Phase, Progress, TrainConfig, TrainData,
+    Trainer,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::info;
+
+use crate::CliError;
+use crate::architecture::{ArchitectureSource, SOURCE_FLAGS, TrainingScale, resolve};
+use crate::search::{SpaceKind, load_sets};
+
+/// Arguments of `rwenas train`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("architecture").args(SOURCE_FLAGS)))]
+pub struct TrainArgs {
+    #[command(flatten)]
+    source: ArchitectureSource,
+    /// Initial channels C of a micro network [default: 34]; for the macro space, the
+    /// channels of each of the three phases [default: 128].
+    #[arg(long, value_name = "C")]
+    channels: Option<usize>,
+    /// Cells of a micro network, reduction cells included [default: 20].
+    #[arg(long, value_name = "L")]
+    layers: Option<usize>,
+    /// Build a micro network without the auxiliary head (the recipe trains with one).
+    #[arg(long)]
+    no_auxiliary: bool,
+    /// CIFAR-10 as a `cifar-10-batches-bin` folder, an image folder or a `.tar.gz` of one
+    /// [default: data/cifar10, or the folder of the run with --resume].
+    #[arg(long, value_name = "PATH")]
+    data: Option<PathBuf>,
+    /// Output folder, which must be empty or missing.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Continue the run in DIR after its last completed epoch, with the settings in its
+    /// config.json.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    /// Device: cpu, wgpu or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Train on the first N training images [default: all].
+    #[arg(long, value_name = "N")]
+    train_size: Option<usize>,
+    /// Measure the test error on the first N test images [default: all].
+    #[arg(long, value_name = "N")]
+    test_size: Option<usize>,
+    /// TOML file with training settings, keys as in the `train` object of config.json;
+    /// the flags below override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    settings: SettingFlags,
+    /// Stop after N epochs of this invocation; `--resume DIR` continues the run.
+    #[arg(long, value_name = "N")]
+    stop_after: Option<usize>,
+    /// Measure the test error of the untrained network (initial weights and running
+    /// statistics) before the first epoch, into untrained.json.
+    #[arg(long)]
+    test_untrained: bool,
+}
+
+/// Flags that override single training settings; the defaults are `TrainConfig::default()`,
+/// the CIFAR-10 recipe of DARTS and NSGA-Net.
+#[derive(Debug, Args, Serialize)]
+struct SettingFlags {
+    /// Epochs [default: 600].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Images per optimiser step [default: 96].
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Images per batch of the test pass [default: 256].
+    #[arg(long)]
+    eval_batch_size: Option<usize>,
+    /// Learning rate of the first epoch [default: 0.025].
+    #[arg(long, visible_alias = "lr")]
+    learning_rate: Option<f64>,
+    /// Learning rate the schedule ends at [default: 0].
+    #[arg(long)]
+    min_learning_rate: Option<f64>,
+    /// Multiply the learning rate by GAMMA after every epoch in place of the cosine decay.
+    #[arg(long, value_name = "GAMMA")]
+    exponential_decay: Option<f64>,
+    /// Epochs of linear learning-rate warm-up [default: 0].
+    #[arg(long)]
+    warmup_epochs: Option<usize>,
+    /// SGD momentum [default: 0.9].
+    #[arg(long)]
+    momentum: Option<f64>,
+    /// SGD momentum dampening [default: 0].
+    #[arg(long)]
+    dampening: Option<f64>,
+    /// Nesterov momentum [default: false].
+    #[arg(long, value_name = "BOOL")]
+    nesterov: Option<bool>,
+    /// Weight decay, added to the gradient [default: 3e-4].
+    #[arg(long)]
+    weight_decay: Option<f64>,
+    /// Largest L2 norm of all gradients together; 0 disables clipping [default: 5].
+    #[arg(long, value_name = "NORM")]
+    grad_clip: Option<f64>,
+    /// Zero padding of the random crop in pixels; 0 disables the crop [default: 4].
+    #[arg(long, value_name = "PIXELS")]
+    crop_padding: Option<usize>,
+    /// Random horizontal flips [default: true].
+    #[arg(long, value_name = "BOOL")]
+    flip: Option<bool>,
+    /// Side of the cutout square in pixels; 0 disables cutout [default: 16].
+    #[arg(long, value_name = "PIXELS")]
+    cutout: Option<usize>,
+    /// Weight of the auxiliary head's loss [default: 0.4].
+    #[arg(long)]
+    auxiliary_weight: Option<f64>,
+    /// Drop path probability reached after the last epoch [default: 0.2].
+    #[arg(long, value_name = "RATE")]
+    drop_path: Option<f64>,
+    /// Label smoothing of the cross-entropy [default: 0].
+    #[arg(long)]
+    label_smoothing: Option<f64>,
+    /// Weight initialiser: pytorch_default, kaiming_normal, kaiming_uniform,
+    /// xavier_normal, xavier_uniform [default: pytorch_default].
+    #[arg(long)]
+    init: Option<String>,
+    /// Seed of the weights, shuffles and augmentation [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Training images whose batch statistics replace the batch norm running statistics
+    /// after every epoch; 0 keeps the running averages [default: 2000].
+    #[arg(long, value_name = "N")]
+    bn_recalibration_images: Option<usize>,
+}
+
+impl SettingFlags {
+    /// Applies the given flags to `config`.
+    fn apply(&self, config: &mut TrainConfig) -> Result<(), CliError> {
+        fn set<T: Copy>(target: &mut T, value: Option<T>) {
+            if let Some(value) = value {
+                *target = value;
+            }
+        }
+        set(&mut config.epochs, self.epochs);
+        set(&mut config.batch_size, self.batch_size);
+        set(&mut config.eval_batch_size, self.eval_batch_size);
+        set(&mut config.learning_rate, self.learning_rate);
+        set(&mut config.min_learning_rate, self.min_learning_rate);
+        set(&mut config.warmup_epochs, self.warmup_epochs);
+        set(&mut config.momentum, self.momentum);
+        set(&mut config.dampening, self.dampening);
+        set(&mut config.nesterov, self.nesterov);
+        set(&mut config.weight_decay, self.weight_decay);
+        set(&mut config.crop_padding, self.crop_padding);
+        set(&mut config.horizontal_flip, self.flip);
+        set(&mut config.auxiliary_weight, self.auxiliary_weight);
+        set(&mut config.drop_path_rate, self.drop_path);
+        set(&mut config.label_smoothing, self.label_smoothing);
+        set(&mut config.seed, self.seed);
+        set(
+            &mut config.bn_recalibration_images,
+            self.bn_recalibration_images,
+        );
+        if let Some(gamma) = self.exponential_decay {
+            config.schedule = LearningRateSchedule::Exponential { gamma };
+        }
+        if let Some(norm) = self.grad_clip {
+            config.gradient_clip_norm = (norm != 0.0).then_some(norm);
+        }
+        if let Some(length) = self.cutout {
+            config.cutout_length = (length != 0).then_some(length);
+        }
+        if let Some(name) = &self.init {
+            config.initializer = Initializer::from_name(name).ok_or_else(|| {
+                CliError::new(format!("unknown initialiser `{name}`")).with_hint(format!(
+                    "use one of {}",
+                    Initializer::ALL.map(Initializer::name).join(", ")
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Returns the flag name of the first setting given, if any.
+    fn first_given(&self) -> Option<String> {
+        let Ok(Value::Object(map)) = serde_json::to_value(self) else {
+            return None;
+        };
+        map.into_iter()
+            .find(|(_, value)| !value.is_null())
+            .map(|(key, _)| format!("--{}", key.replace('_', "-")))
+    }
+}
+
+/// The settings of a run, written to `config.json`; `--resume` reads them back.
+#[derive(Debug, Serialize, Deserialize)]
+struct TrainRun {
+    architecture: String,
+    space: SpaceKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    genome: Option<Vec<i64>>,
+    /// The Python text form of the genotype of a micro network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    genotype: Option<String>,
+    scale: Value,
+    data: PathBuf,
+    train_size: usize,
+    test_size: usize,
+    /// Per-channel normalisation of the images, the statistics of the training images.
+    normalization: Normalization,
+    train: TrainConfig,
+    network: Network,
+}
+
+/// What `untrained.json` holds.
+#[derive(Serialize)]
+struct Untrained {
+    test_error: f64,
+    test_seconds: f64,
+}
+
+/// Runs `rwenas train`.
+pub fn run(args: TrainArgs) -> Result<(), CliError> {
+    let device = crate::device::parse(&args.device)?;
+    let (dir, run, data, resuming) = match &args.resume {
+        Some(dir) => {
+            let (run, data) = reopen(&args, dir)?;
+            (dir.clone(), run, data, true)
+        }
+        None => {
+            let (dir, run, data) = prepare(&args)?;
+            (dir, run, data, false)
+        }
+    };
+    let checkpoint = dir.join("checkpoint");
+    let trainer = if resuming && checkpoint.is_file() {
+        Trainer::resume(&run.network, data, run.train.clone(), &device, &checkpoint)?
+    } else {
+        Trainer::new(&run.network, data, run.train.clone(), &device)?
+    };
+    let bar = epoch_bar()?;
+    let mut trainer = trainer
+        .with_checkpoint(&checkpoint)
+        .with_progress(progress_callback(bar.clone(), run.train.epochs));
+    crate::logging::set_bar(&bar);
+    let result = train(&args, &dir, &run, &mut trainer, &bar);
+    crate::logging::clear_bar();
+    bar.finish_and_clear();
+    result
+}
+
+/// Trains the remaining epochs of the run in `dir` and writes the model at the end.
+fn train(
+    args: &TrainArgs,
+    dir: &Path,
+    run: &TrainRun,
+    trainer: &mut Trainer,
+    bar: &ProgressBar,
+) -> Result<(), CliError> {
+    let epochs = run.train.epochs;
+    if args.test_untrained && trainer.epoch() == 0 {
+        let start = Instant::now();
+        let test_error = trainer.evaluate_test()?;
+        let untrained = Untrained {
+            test_error,
+            test_seconds: start.elapsed().as_secs_f64(),
+        };
+        write_json(&dir.join("untrained.json"), &untrained)?;
+        bar.suspend(|| eprintln!("untrained network: test error {test_error:.4}"));
+    }
+    let mut csv = MetricsCsv::resume(&dir.join("metrics.csv"), trainer.epoch())?;
+    let start = Instant::now();
+    let mut csv_error = None;
+    trainer.run_epochs(args.stop_after.unwrap_or(usize::MAX), |metrics| {
+        if let Err(error) = csv.write(metrics) {
+            csv_error.get_or_insert(error);
+        }
+        bar.suspend(|| eprintln!("{}", epoch_line(metrics, epochs)));
+    })?;
+    if let Some(error) = csv_error {
+        return Err(error.into());
+    }
+    if trainer.epoch() < epochs {
+        eprintln!(
+            "stopped after {} of {epochs} epochs; continue with `rwenas train --resume {}`",
+            trainer.epoch(),
+            dir.display()
+        );
+        return Ok(());
+    }
+    let model = dir.join("model");
+    trainer.save_model(&model)?;
+    let test_error = trainer.evaluate_test()?;
+    info!(
+        seconds = start.elapsed().as_secs_f64(),
+        out = %dir.display(),
+        "training finished"
+    );
+    println!(
+        "{}: test error {test_error:.4} after {epochs} epochs on {} training images; model in {}",
+        run.architecture,
+        run.train_size,
+        model.display()
+    );
+    Ok(())
+}
+
+/// Resolves the architecture, loads the data and creates the output folder of a new run.
+fn prepare(args: &TrainArgs) -> Result<(PathBuf, TrainRun, TrainData), CliError> {
+    let dir = args.out.clone().ok_or_else(|| {
+        CliError::new("no output folder given")
+            .with_hint("pass --out DIR for a new run, or --resume DIR to continue one")
+    })?;
+    check_empty(&dir)?;
+    let data_path = args
+        .data
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("data/cifar10"));
+    let sets = load_sets(&data_path)?;
+    let train_size = args.train_size.unwrap_or(sets.train.len());
+    let test_size = args.test_size.unwrap_or(sets.test.len());
+    let train = first(&sets.train, train_size, "--train-size", "training")?;
+    let test = first(&sets.test, test_size, "--test-size", "test")?;
+    if train.height != train.width {
+        return Err(CliError::new(format!(
+            "the training images are {}x{}, but the networks take square images",
+            train.height, train.width
+        ))
+        .with_hint("pass a data set of square images"));
+    }
+    let scale = TrainingScale {
+        channels: args.channels,
+        layers: args.layers,
+        auxiliary: !args.no_auxiliary,
+        input_size: train.height,
+        classes: train.class_names.len(),
+    };
+    let resolved = resolve(&args.source, &|| scale.micro(), &|| scale.macro_scale())?;
+    let mut config = match &args.config {
+        Some(path) => read_config(path)?,
+        None => TrainConfig::default(),
+    };
+    args.settings.apply(&mut config)?;
+    config.validate()?;
+    let data = TrainData::new(train, test)?;
+    let run = TrainRun {
+        architecture: resolved.architecture,
+        space: resolved.space,
+        genome: resolved.genome.map(|genome| genome.into_genes()),
+        genotype: resolved.genotype.map(|genotype| genotype.to_string()),
+        scale: resolved.scale,
+        data: data_path,
+        train_size,
+        test_size,
+        normalization: data.normalization.clone(),
+        train: config,
+        network: resolved.network,
+    };
+    std::fs::create_dir_all(&dir).map_err(|error| {
+        CliError::new(format!(
+            "cannot create output folder {}: {error}",
+            dir.display()
+        ))
+    })?;
+    write_json(&dir.join("config.json"), &run)?;
+    info!(architecture = %run.architecture, out = %dir.display(), "training started");
+    Ok((dir, run, data))
+}
+
+/// Reads the settings of the run in `dir` and loads its data.
+fn reopen(args: &TrainArgs, dir: &Path) -> Result<(TrainRun, TrainData), CliError> {
+    if let Some(out) = &args.out
+        && out != dir
+    {
+        return Err(CliError::new(format!(
+            "--out {} and --resume {} name different folders",
+            out.display(),
+            dir.display()
+        ))
+        .with_hint("a resumed run writes to its own folder; remove --out"));
+    }
+    let source = &args.source;
+    let given = [
+        (source.arch.is_some(), "--arch"),
+        (source.genome.is_some(), "--genome"),
+        (source.genotype.is_some(), "--genotype"),
+        (source.genotype_file.is_some(), "--genotype-file"),
+        (source.front.is_some(), "--front"),
+        (args.channels.is_some(), "--channels"),
+        (args.layers.is_some(), "--layers"),
+        (args.no_auxiliary, "--no-auxiliary"),
+        (args.train_size.is_some(), "--train-size"),
+        (args.test_size.is_some(), "--test-size"),
+        (args.config.is_some(), "--config"),
+        (args.test_untrained, "--test-untrained"),
+    ];
+    let first_given = given
+        .iter()
+        .find(|(given, _)| *given)
+        .map(|(_, flag)| flag.to_string())
+        .or_else(|| args.settings.first_given());
+    if let Some(flag) = first_given {
+        return Err(CliError::new(format!(
+            "{flag} cannot change a resumed run: it continues with the settings in {}",
+            dir.join("config.json").display()
+        ))
+        .with_hint(format!(
+            "remove {flag}, or start a new run with another --out"
+        )));
+    }
+    let path = dir.join("config.json");
+    let text = std::fs::read_to_string(&path).map_err(|error| {
+        CliError::new(format!("cannot read {}: {error}", path.display()))
+            .with_hint("pass the --out folder of a `rwenas train` run to --resume")
+    })?;
+    let run: TrainRun = serde_json::from_str(&text)
+        .map_err(|error| CliError::new(format!("invalid {}: {error}", path.display())))?;
+    let data_path = args.data.clone().unwrap_or_else(|| run.data.clone());
+    let sets = load_sets(&data_path)?;
+    let train = first(&sets.train, run.train_size, "--train-size", "training")?;
+    let test = first(&sets.test, run.test_size, "--test-size", "test")?;
+    let data = TrainData::new(train, test)?;
+    if data.normalization != run.normalization {
+        return Err(CliError::new(format!(
+            "the training images at {} are not those the run started with: their \
+             statistics differ from the normalisation in {}",
+            data_path.display(),
+            path.display()
+        ))
+        .with_hint("pass the data set of the run with --data"));
+    }
+    info!(out = %dir.display(), "training resumed");
+    Ok((run, data))
+}
+
+/// Fails unless `dir` is missing or an empty folder.
+fn check_empty(dir: &Path) -> Result<(), CliError> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    let mut entries = std::fs::read_dir(dir).map_err(|error| {
+        CliError::new(format!(
+            "--out {} is not a readable folder: {error}",
+            dir.display()
+        ))
+        .with_hint("choose another --out")
+    })?;
+    if entries.next().is_some() {
+        return Err(CliError::new(format!(
+            "output folder {} is not empty",
+            dir.display()
+        ))
+        .with_hint(format!(
+            "continue the run in it with `rwenas train --resume {}`, choose another --out, or \
+             remove the folder to start over",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Returns the first `count` images of `dataset`.
+fn first(
+    dataset: &ImageDataset,
+    count: usize,
+    flag: &str,
+    kind: &str,
+) -> Result<ImageDataset, CliError> {
+    if count == 0 || count > dataset.len() {
+        return Err(CliError::new(format!(
+            "{flag} {count} is out of range: the data set has {} {kind} images",
+            dataset.len()
+        ))
+        .with_hint(format!("pass {flag} from 1 to {}", dataset.len())));
+    }
+    let indices: Vec<usize> = (0..count).collect();
+    Ok(dataset.subset(&indices)?)
+}
+
+/// Reads a TOML file of training settings over the defaults.
+fn read_config(path: &Path) -> Result<TrainConfig, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| CliError::new(format!("cannot read {}: {error}", path.display())))?;
+    let table: toml::Table = toml::from_str(&text)
+        .map_err(|error| CliError::new(format!("invalid TOML in {}: {error}", path.display())))?;
+    let mut settings = serde_json::to_value(TrainConfig::default())?;
+    let Value::Object(defaults) = &mut settings else {
+        unreachable!("a configuration serialises to an object");
+    };
+    for (key, value) in table {
+        if !defaults.contains_key(&key) {
+            return Err(
+                CliError::new(format!("{}: unknown setting `{key}`", path.display())).with_hint(
+                    format!(
+                        "use the keys of the `train` object of config.json: {}",
+                        defaults.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+            );
+        }
+        defaults.insert(key, serde_json::to_value(value)?);
+    }
+    serde_json::from_value(settings)
+        .map_err(|error| CliError::new(format!("invalid setting in {}: {error}", path.display())))
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), CliError> {
+    let mut json = serde_json::to_string_pretty(value)?;
+    json.push('\n');
+    std::fs::write(path, json)
+        .map_err(|error| CliError::new(format!("cannot write {}: {error}", path.display())))
+}
+
+fn epoch_bar() -> Result<ProgressBar, CliError> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} images, {per_sec}, ETA {eta}",
+        )
+        .map_err(|error| CliError::new(error.to_string()))?
+        .progress_chars("=> "),
+    );
+    Ok(bar)
+}
+
+/// Returns the callback that moves `bar` through the stages of each epoch.
+fn progress_callback(bar: ProgressBar, epochs: usize) -> impl Fn(&Progress) + Send + Sync {
+    let stage = Mutex::new(None);
+    move |progress: &Progress| {
+        let current = Some((progress.epoch, progress.phase));
+        let mut last = stage
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *last != current {
+            *last = current;
+            let name = match progress.phase {
+                Phase::Training => "training",
+                Phase::Testing => "testing",
+            };
+            bar.reset();
+            bar.set_length(progress.total as u64);
+            bar.set_prefix(format!("epoch {}/{epochs} {name}", progress.epoch + 1));
+        }
+        bar.set_position(progress.done as u64);
+    }
+}
+
+fn epoch_line(metrics: &EpochMetrics, epochs: usize) -> String {
+    let train = &metrics.train;
+    format!(
+        "epoch {}/{epochs}: loss {:.4}, train error {:.4}, test error {:.4}, {:.1} images/s, \
+         {:.0} s training, {:.0} s testing",
+        train.epoch + 1,
+        train.train_loss,
+        train.train_error,
+        metrics.test_error,
+        train.images_per_second,
+        train.seconds,
+        metrics.test_seconds
+    )
+}
