@@ -1,11 +1,9 @@
 //! Evaluation cache keyed by the stable genome hash.
 
-use std::collections::HashMap;
-
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::hash::{BuildPassThroughHasher, genome_hash, same_genome};
+use crate::hash::{genome_hash, same_genome};
 use crate::state::float_serde;
 use crate::state::huge_pages::FloatArena;
 
@@ -66,10 +64,12 @@ pub struct EvaluationCache {
     layouts: Vec<EntryLayout>,
     /// Entry index and message of each failed evaluation, in increasing index order.
     failures: Vec<(usize, String)>,
-    /// Hash to the last entry index with that hash.
-    heads: HashMap<u64, usize, BuildPassThroughHasher>,
-    /// Previous entry index with the same hash as entry `i` (`usize::MAX` ends the chain).
-    chain: Vec<usize>,
+    /// Genome hash of every entry.
+    hashes: Vec<u64>,
+    /// Open-addressing index with linear probing over `hashes`: entry index plus one, or 0
+    /// for an empty slot. Its length is 0 or a power of two at least twice the number of
+    /// entries, so every probe sequence reaches an empty slot.
+    slots: Vec<u32>,
 }
 
 /// Where one entry's values lie in [`EvaluationCache`]'s `values`: they end at `end` and
@@ -140,16 +140,44 @@ impl EvaluationCache {
     /// Returns the index (see [`EvaluationCache::entry`]) of a genome whose hash is already
     /// known.
     pub(crate) fn position_hashed(&self, hash: u64, x: &[f64]) -> Option<usize> {
-        let mut index = *self.heads.get(&hash)?;
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = hash as usize & mask;
         loop {
-            if same_genome(self.genome(index), x) {
-                return Some(index);
-            }
-            index = self.chain[index];
-            if index == usize::MAX {
+            let stored = self.slots[slot];
+            if stored == 0 {
                 return None;
             }
+            let index = stored as usize - 1;
+            if self.hashes[index] == hash && same_genome(self.genome(index), x) {
+                return Some(index);
+            }
+            slot = (slot + 1) & mask;
         }
+    }
+
+    /// Grows the index, if needed, to hold `entries` entries.
+    fn reserve_slots(&mut self, entries: usize) {
+        let needed = entries.saturating_mul(2).next_power_of_two().max(16);
+        if self.slots.len() >= needed {
+            return;
+        }
+        self.slots = vec![0; needed];
+        for index in 0..self.hashes.len() {
+            self.index_entry(index);
+        }
+    }
+
+    /// Adds entry `index` to the index, which must have room for it.
+    fn index_entry(&mut self, index: usize) {
+        let mask = self.slots.len() - 1;
+        let mut slot = self.hashes[index] as usize & mask;
+        while self.slots[slot] != 0 {
+            slot = (slot + 1) & mask;
+        }
+        self.slots[slot] = u32::try_from(index + 1).expect("fewer than 2^32 - 1 cache entries");
     }
 
     fn genome(&self, index: usize) -> &[f64] {
@@ -195,8 +223,8 @@ impl EvaluationCache {
         let per_entry = n_var + n_obj + n_constr;
         self.values.reserve(additional.saturating_mul(per_entry));
         self.layouts.reserve(additional);
-        self.heads.reserve(additional);
-        self.chain.reserve(additional);
+        self.hashes.reserve(additional);
+        self.reserve_slots(self.len().saturating_add(additional));
     }
 
     /// Appends an entry that the caller has checked is not cached yet and returns its
@@ -211,8 +239,9 @@ impl EvaluationCache {
         failure: Option<String>,
     ) -> usize {
         let index = self.layouts.len();
-        let previous_head = self.heads.insert(hash, index);
-        self.chain.push(previous_head.unwrap_or(usize::MAX));
+        self.reserve_slots(index + 1);
+        self.hashes.push(hash);
+        self.index_entry(index);
         self.values.extend_from_slice(x);
         self.values.extend_from_slice(objectives);
         self.values.extend_from_slice(constraints);
@@ -290,6 +319,20 @@ mod tests {
         assert_eq!(cache.get_hashed(7, &second.x).unwrap().to_entry(), second);
         assert!(cache.get_hashed(7, &[1.0, 2.5]).is_none());
         assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn lookups_find_every_entry_after_growth() {
+        let mut cache = EvaluationCache::new();
+        for step in 0..1_000 {
+            assert!(cache.insert(entry(vec![f64::from(step)], vec![-f64::from(step)], None)));
+        }
+        assert_eq!(cache.len(), 1_000);
+        for step in 0..1_000 {
+            let found = cache.get(&[f64::from(step)]).expect("cached genome");
+            assert_eq!(found.objectives, &[-f64::from(step)]);
+        }
+        assert!(cache.get(&[0.5]).is_none());
     }
 
     #[test]
