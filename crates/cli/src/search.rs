@@ -248,8 +248,14 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
     folder.write_json("config.json", &settings)?;
 
     let space = space_of(settings.space, &data)?;
-    let estimator = estimator_of(&settings, data, &devices)?;
-    run_generations(&settings, space.as_ref(), estimator.as_ref(), &folder, None)
+    let (estimator, estimator_space) = estimator_of(&settings, data, &devices)?;
+    run_generations(
+        &settings,
+        space.as_ref(),
+        (estimator.as_ref(), estimator_space.as_deref()),
+        &folder,
+        None,
+    )
 }
 
 /// Every evaluation and every generation's front so far, for the plot and the
@@ -332,7 +338,7 @@ fn resume(dir: &Path) -> Result<(), CliError> {
     let devices = parse_devices(&settings.device)?;
     let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
     let space = space_of(settings.space, &data)?;
-    let estimator = estimator_of(&settings, data, &devices)?;
+    let (estimator, estimator_space) = estimator_of(&settings, data, &devices)?;
     eprintln!(
         "resuming {} after generation {completed} of {}",
         dir.display(),
@@ -348,28 +354,43 @@ fn resume(dir: &Path) -> Result<(), CliError> {
     run_generations(
         &settings,
         space.as_ref(),
-        estimator.as_ref(),
+        (estimator.as_ref(), estimator_space.as_deref()),
         &folder,
         Some((state, records)),
     )
 }
 
-/// Builds the search's estimator; `train` trains on the train split and scores on the
-/// validation split.
+/// Builds the search's estimator and, where it scores another scale than the search's,
+/// the space that decodes genomes for it. `train` trains on the train split and scores on
+/// the validation split; in the micro space it trains each cell at 16 initial channels and
+/// 8 layers, the usual setting of a short training.
+#[allow(clippy::type_complexity)]
 fn estimator_of(
     settings: &SearchSettings,
     data: RweData,
     devices: &[burn::tensor::Device],
-) -> Result<Box<dyn Estimator>, CliError> {
+) -> Result<(Box<dyn Estimator>, Option<Box<dyn SearchSpace>>), CliError> {
     let train_data = TrainData::from_split(&data.dataset, &data.split)?;
-    estimators::build(
+    let estimator = estimators::build(
         &settings.estimator,
         &data,
         &rwe_config(settings),
         &train_data,
         &EstimatorSettings::default(),
         devices,
-    )
+    )?;
+    let estimator_space: Option<Box<dyn SearchSpace>> =
+        match (settings.estimator.as_str(), settings.space) {
+            ("train", SpaceKind::Micro) => Some(Box::new(MicroSpace::nsga_net(MicroScale {
+                initial_channels: 16,
+                layers: 8,
+                classes: data.dataset.num_classes(),
+                input_size: data.dataset.height,
+                ..MicroScale::search()
+            })?)),
+            _ => None,
+        };
+    Ok((estimator, estimator_space))
 }
 
 fn rwe_config(settings: &SearchSettings) -> RweConfig {
@@ -496,7 +517,7 @@ pub fn load_data(path: &Path, train_size: usize, valid_size: usize) -> Result<Rw
 pub fn run_generations(
     settings: &SearchSettings,
     space: &dyn SearchSpace,
-    estimator: &dyn Estimator,
+    (estimator, estimator_space): (&dyn Estimator, Option<&dyn SearchSpace>),
     folder: &OutputFolder,
     resume: Option<(rwenas::nsga2::Nsga2State, Vec<EvaluationRecord>)>,
 ) -> Result<(), CliError> {
@@ -509,13 +530,16 @@ pub fn run_generations(
         .progress_chars("=> "),
     );
     let progress_bar = bar.clone();
-    let problem =
+    let mut problem =
         NasProblem::new(space, estimator, settings.seed).with_progress(Box::new(move |_| {
             progress_bar.inc(1);
             let done = progress_bar.position().max(1) as f64;
             let per_evaluation = progress_bar.elapsed().as_secs_f64() / done;
             progress_bar.set_message(format!("{per_evaluation:.1} s per evaluation"));
         }));
+    if let Some(estimator_space) = estimator_space {
+        problem = problem.with_estimator_space(estimator_space);
+    }
     let config = SearchConfig {
         population: settings.population,
         generations: settings.generations,

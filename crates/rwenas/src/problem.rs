@@ -16,6 +16,7 @@ use crate::{Estimator, EvaluationRecord, Score};
 /// hands the new ones to the caller after each generation.
 pub struct NasProblem<'a> {
     space: &'a dyn SearchSpace,
+    estimator_space: Option<&'a dyn SearchSpace>,
     estimator: &'a dyn Estimator,
     seed: u64,
     records: Mutex<Vec<EvaluationRecord>>,
@@ -32,6 +33,7 @@ impl<'a> NasProblem<'a> {
     pub fn new(space: &'a dyn SearchSpace, estimator: &'a dyn Estimator, seed: u64) -> Self {
         NasProblem {
             space,
+            estimator_space: None,
             estimator,
             seed,
             records: Mutex::new(Vec::new()),
@@ -42,6 +44,15 @@ impl<'a> NasProblem<'a> {
     /// Returns the problem with a callback that runs after every evaluation.
     pub fn with_progress(mut self, progress: ProgressCallback<'a>) -> Self {
         self.progress = Some(progress);
+        self
+    }
+
+    /// Returns the problem with the estimator scoring each genome as decoded by
+    /// `estimator_space` (the same space at another scale, for example the 16 initial
+    /// channels and 8 cells of a short training), while the FLOPs objective keeps counting
+    /// the network of the search space.
+    pub fn with_estimator_space(mut self, estimator_space: &'a dyn SearchSpace) -> Self {
+        self.estimator_space = Some(estimator_space);
         self
     }
 
@@ -162,9 +173,13 @@ impl Problem for NasProblem<'_> {
                 .decode(&genome)
                 .map_err(|error| error.to_string());
             let counted = decoded.and_then(|network| {
-                rwenas_flops::count(&network, Convention::ConvLinear)
-                    .map(|counts| (network, counts))
-                    .map_err(|error| error.to_string())
+                let counts = rwenas_flops::count(&network, Convention::ConvLinear)
+                    .map_err(|error| error.to_string())?;
+                let scored = match self.estimator_space {
+                    Some(space) => space.decode(&genome).map_err(|error| error.to_string())?,
+                    None => network,
+                };
+                Ok((scored, counts))
             });
             match counted {
                 Ok((network, counts)) => prepared.push((index, genome, network, counts)),
