@@ -83,18 +83,10 @@ pub(crate) struct BernoulliMask {
 impl BernoulliMask {
     pub(crate) fn new(probability: f64) -> Self {
         let probability = probability.clamp(0.0, 1.0);
-        // `probability * 2^bits` lies in [0, 2^32], where the conversion to `u64` truncates
-        // exactly. Casts instead of `fract` and `floor` avoid a library call per operator
-        // call on x86-64 without SSE4.1.
-        let scaled = |bits: u32| probability * (1u64 << bits) as f64;
-        let bits = [1, 2, 4, 8, 16, 32]
-            .into_iter()
-            .find(|&bits| (scaled(bits) as u64) as f64 == scaled(bits))
-            .unwrap_or(32);
-        Self {
-            bits,
-            threshold: scaled(bits) as u64,
-        }
+        let bits = slice_bits(probability);
+        // `probability * 2^bits` lies in [0, 2^32], where the conversion truncates exactly.
+        let threshold = (probability * (1u64 << bits) as f64) as u64;
+        Self { bits, threshold }
     }
 
     /// Returns a mask whose bit `i` (for `i < count`, at most 64) is set with the
@@ -142,6 +134,29 @@ impl BernoulliMask {
         }
         mask
     }
+}
+
+/// Returns the smallest `k` of 1, 2, 4, 8, 16 and 32 for which `probability * 2^k` is an
+/// integer, or 32 when there is none. Reads the bits of `probability` (in [0, 1]) instead of
+/// testing each `k` with `fract`, which is a library call on x86-64 without SSE4.1.
+fn slice_bits(probability: f64) -> u32 {
+    if probability == 0.0 || probability == 1.0 {
+        return 1;
+    }
+    let bits = probability.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i64;
+    if exponent == 0 {
+        // Subnormal probabilities need more than 32 bits.
+        return 32;
+    }
+    // `probability` is `mantissa * 2^(exponent - 1075)`, so `probability * 2^k` is an
+    // integer exactly when `k` reaches `needed`.
+    let mantissa = (bits & ((1 << 52) - 1)) | (1 << 52);
+    let needed = 1075 - exponent - i64::from(mantissa.trailing_zeros());
+    [1, 2, 4, 8, 16, 32]
+        .into_iter()
+        .find(|&k| i64::from(k) >= needed)
+        .unwrap_or(32)
 }
 
 pub(crate) fn check_probability(name: &'static str, value: f64) -> Result<(), Nsga2Error> {
@@ -193,6 +208,11 @@ mod tests {
         assert_eq!(BernoulliMask::new(0.0).bits, 1);
         assert_eq!(BernoulliMask::new(0.9).bits, 32);
         assert_eq!(BernoulliMask::new(1.0 / 30.0).bits, 32);
+        assert_eq!(BernoulliMask::new(3.0 / 16.0).bits, 4);
+        assert_eq!(BernoulliMask::new(1.0 / 65_536.0).bits, 16);
+        assert_eq!(BernoulliMask::new(f64::MIN_POSITIVE).bits, 32);
+        assert_eq!(BernoulliMask::new(0.9).threshold, 3_865_470_566);
+        assert_eq!(BernoulliMask::new(0.75).threshold, 3);
     }
 
     #[test]
