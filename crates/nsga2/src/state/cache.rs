@@ -66,11 +66,10 @@ pub struct EvaluationCache {
     failures: Vec<(usize, String)>,
     /// Genome hash of every entry.
     hashes: Vec<u64>,
-    /// Open-addressing index with linear probing over `hashes`: the upper 32 bits of the
-    /// entry's hash above its index plus one, or 0 for an empty slot, so that most probes
-    /// are decided without reading `hashes`. Its length is 0 or a power of two at least
-    /// twice the number of entries, so every probe sequence reaches an empty slot.
-    slots: Vec<u64>,
+    /// Open-addressing index with linear probing over `hashes`: entry index plus one, or 0
+    /// for an empty slot. Its length is 0 or a power of two at least twice the number of
+    /// entries, so every probe sequence reaches an empty slot.
+    slots: Vec<u32>,
 }
 
 /// Where one entry's values lie in [`EvaluationCache`]'s `values`: they end at `end` and
@@ -151,11 +150,8 @@ impl EvaluationCache {
             if stored == 0 {
                 return None;
             }
-            let index = (stored & u64::from(u32::MAX)) as usize - 1;
-            if stored >> 32 == hash >> 32
-                && self.hashes[index] == hash
-                && same_genome(self.genome(index), x)
-            {
+            let index = stored as usize - 1;
+            if self.hashes[index] == hash && same_genome(self.genome(index), x) {
                 return Some(index);
             }
             slot = (slot + 1) & mask;
@@ -177,13 +173,11 @@ impl EvaluationCache {
     /// Adds entry `index` to the index, which must have room for it.
     fn index_entry(&mut self, index: usize) {
         let mask = self.slots.len() - 1;
-        let hash = self.hashes[index];
-        let mut slot = hash as usize & mask;
+        let mut slot = self.hashes[index] as usize & mask;
         while self.slots[slot] != 0 {
             slot = (slot + 1) & mask;
         }
-        let position = u32::try_from(index + 1).expect("fewer than 2^32 - 1 cache entries");
-        self.slots[slot] = (hash >> 32 << 32) | u64::from(position);
+        self.slots[slot] = u32::try_from(index + 1).expect("fewer than 2^32 - 1 cache entries");
     }
 
     fn genome(&self, index: usize) -> &[f64] {
