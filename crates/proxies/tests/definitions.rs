@@ -1,7 +1,7 @@
-//! Each proxy on a network small enough to compute its value by hand: a 1x1 convolution
-//! (2 to 3 channels), a ReLU, global average pooling and a linear classifier (3 to 2
-//! classes) on 2x2 images, with the expected values computed in f64 from the module's
-//! weights.
+//! Each proxy on a network small enough to compute its value by hand. The network is a 1x1
+//! convolution (2 to 3 channels), a ReLU, global average pooling and a linear classifier
+//! (3 to 2 classes) on 2x2 images. The expected values are computed in f64 from the
+//! module's weights.
 
 use burn::tensor::{Device, Distribution, Tensor};
 use rwenas_nn::{BuildConfig, LayerModule, NetworkModule};
@@ -431,7 +431,7 @@ fn naswot_counts_agreeing_relu_units() {
 }
 
 #[test]
-fn naswot_of_two_images_is_the_log_of_a_two_by_two_determinant() {
+fn naswot_of_two_opposite_images() {
     // One image positive everywhere, one negative everywhere, through a 1x1 convolution whose
     // three channels all have positive weights: the codes disagree on all 12 units, so
     // K = [[12, 0], [0, 12]] and log det K = 2 log 12.

@@ -5,8 +5,8 @@
 //! (10 initial channels, 5 cells) and scores each by RWE on the train/validation split
 //! (5,000 / 1,000 images by default). It then trains the same network, with its weights
 //! seeded alike, on the first `--truth-train-size` images of the train split for `--epochs`
-//! epochs (batch 96, learning rate 0.025 with cosine decay, crop and flip, no cutout or drop
-//! path) and measures its error on the validation split. Every score is appended to
+//! epochs, and measures its error on the validation split. The training uses batch 96,
+//! learning rate 0.025 with cosine decay, crop and flip, and no cutout or drop path. Every score is appended to
 //! `OUT/scores.jsonl` as it is made, so a stopped run continues where it stopped, and the
 //! log has the format of `rwenas correlate`: pointing `--out` at a study of that command with
 //! the same space, seed, sample count and ground truth reuses its scores. Prints Spearman's
