@@ -142,7 +142,7 @@ impl GraphModule {
                 Step::Input => input.take().expect("the graph has one input node"),
                 Step::Layer { module, input } => {
                     let layer = &self.layers[*module];
-                    let input = self.read(&values, *input);
+                    let input = self.read_or_take(&mut values, *input, id);
                     match hook.before(*module, layer, &input) {
                         Some(replaced) => replaced,
                         None => hook.after(*module, layer, layer.forward(input, norm)),
@@ -189,6 +189,24 @@ impl GraphModule {
         values[source]
             .clone()
             .expect("validated graphs read only earlier nodes")
+    }
+
+    /// Reads `source` for the single-input step `reader`, moving the value out when
+    /// `reader` is its last reader. A layer then has the only handle to its input, so
+    /// the host kernels of the flex backend reuse the input's memory instead of copying it.
+    fn read_or_take(
+        &self,
+        values: &mut [Option<Tensor<4>>],
+        source: NodeId,
+        reader: NodeId,
+    ) -> Tensor<4> {
+        if self.last_readers[source] == Some(reader) && source != self.output {
+            values[source]
+                .take()
+                .expect("validated graphs read only earlier nodes")
+        } else {
+            self.read(values, source)
+        }
     }
 }
 
