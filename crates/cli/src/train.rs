@@ -282,7 +282,7 @@ fn train(
     let mut csv = MetricsCsv::resume(&dir.join("metrics.csv"), trainer.epoch())?;
     let start = Instant::now();
     let mut csv_error = None;
-    trainer.run_epochs(args.stop_after.unwrap_or(usize::MAX), |metrics| {
+    let history = trainer.run_epochs(args.stop_after.unwrap_or(usize::MAX), |metrics| {
         if let Err(error) = csv.write(metrics) {
             csv_error.get_or_insert(error);
         }
@@ -301,7 +301,11 @@ fn train(
     }
     let model = dir.join("model");
     trainer.save_model(&model)?;
-    let test_error = trainer.evaluate_test()?;
+    // A resumed run that had already finished trains no epoch and measures the error again.
+    let test_error = match history.last() {
+        Some(metrics) => metrics.test_error,
+        None => trainer.evaluate_test()?,
+    };
     info!(
         seconds = start.elapsed().as_secs_f64(),
         out = %dir.display(),
