@@ -379,6 +379,22 @@ impl TrainingScale {
         Ok(scale)
     }
 
+    /// Returns DARTS' ImageNet scale of a micro network: three strided stem convolutions,
+    /// 48 initial channels and 14 cells unless given.
+    pub fn imagenet_micro(&self) -> Result<MicroScale, CliError> {
+        let scale = MicroScale {
+            classes: self.classes,
+            input_size: self.input_size,
+            ..MicroScale::imagenet(
+                self.channels.unwrap_or(48),
+                self.layers.unwrap_or(14),
+                self.auxiliary,
+            )
+        };
+        scale.validate().map_err(scale_error)?;
+        Ok(scale)
+    }
+
     /// Returns the macro scale: three phases of 128 channels each unless given, the
     /// method's size for training.
     pub fn macro_scale(&self) -> Result<MacroScale, CliError> {

@@ -8,8 +8,11 @@ use std::time::Instant;
 use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressStyle};
 use rwenas::nn::Initializer;
-use rwenas::rwe::{ImageDataset, Normalization};
+use rwenas::rwe::data::{load_full_size_image_folder, load_full_size_image_tar_gz};
+use rwenas::rwe::evaluator::class_interleaved_order;
+use rwenas::rwe::{FullSizeDataset, FullSizeSets, ImageDataset, Normalization};
 use rwenas::space::Network;
+use rwenas::space::macro_space::MacroScale;
 use rwenas::train::{
     EpochMetrics, LearningRateSchedule, MetricsCsv, Phase, Progress, TrainConfig, TrainData,
     Trainer,
@@ -38,6 +41,13 @@ pub struct TrainArgs {
     /// Build a micro network without the auxiliary head (the recipe trains with one).
     #[arg(long)]
     no_auxiliary: bool,
+    /// Train at ImageNet scale: DARTS' ImageNet layout of a micro network (48 initial
+    /// channels and 14 cells unless given, 224x224 input), the ImageNet recipe
+    /// (`TrainConfig::imagenet`), and an image folder (`train/<class>/`, `test/<class>/`, or
+    /// a `.tar.gz` of one) read at full size, with random resized crops, flips and colour
+    /// jitter for training and a 256-pixel resize and centre crop for testing.
+    #[arg(long)]
+    imagenet: bool,
     /// CIFAR-10 as a `cifar-10-batches-bin` folder, an image folder or a `.tar.gz` of one
     /// [default: data/cifar10, or the folder of the run with --resume].
     #[arg(long, value_name = "PATH")]
@@ -214,6 +224,9 @@ struct TrainRun {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     genotype: Option<String>,
     scale: Value,
+    /// Whether the run trains at ImageNet scale on a full-size image folder.
+    #[serde(default)]
+    imagenet: bool,
     data: PathBuf,
     train_size: usize,
     test_size: usize,
@@ -331,6 +344,9 @@ fn prepare(args: &TrainArgs) -> Result<(PathBuf, TrainRun, TrainData), CliError>
         .data
         .clone()
         .unwrap_or_else(|| PathBuf::from("data/cifar10"));
+    if args.imagenet {
+        return prepare_imagenet(args, dir, data_path);
+    }
     let sets = load_sets(&data_path)?;
     let train_size = args.train_size.unwrap_or(sets.train.len());
     let test_size = args.test_size.unwrap_or(sets.test.len());
@@ -364,6 +380,7 @@ fn prepare(args: &TrainArgs) -> Result<(PathBuf, TrainRun, TrainData), CliError>
         genome: resolved.genome.map(|genome| genome.into_genes()),
         genotype: resolved.genotype.map(|genotype| genotype.to_string()),
         scale: resolved.scale,
+        imagenet: false,
         data: data_path,
         train_size,
         test_size,
@@ -371,15 +388,128 @@ fn prepare(args: &TrainArgs) -> Result<(PathBuf, TrainRun, TrainData), CliError>
         train: config,
         network: resolved.network,
     };
-    std::fs::create_dir_all(&dir).map_err(|error| {
+    create_run(&dir, &run)?;
+    Ok((dir, run, data))
+}
+
+/// Writes the folder and `config.json` of a new run.
+fn create_run(dir: &Path, run: &TrainRun) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(|error| {
         CliError::new(format!(
             "cannot create output folder {}: {error}",
             dir.display()
         ))
     })?;
-    write_json(&dir.join("config.json"), &run)?;
+    write_json(&dir.join("config.json"), run)?;
     info!(architecture = %run.architecture, out = %dir.display(), "training started");
+    Ok(())
+}
+
+/// Prepares a run at ImageNet scale on the full-size image folder at `data_path`.
+fn prepare_imagenet(
+    args: &TrainArgs,
+    dir: PathBuf,
+    data_path: PathBuf,
+) -> Result<(PathBuf, TrainRun, TrainData), CliError> {
+    let sets = load_full_size(&data_path)?;
+    let train_size = args.train_size.unwrap_or(sets.train.len());
+    let test_size = args.test_size.unwrap_or(sets.test.len());
+    let sets = FullSizeSets {
+        train: first_full_size(&sets.train, train_size, "--train-size", "training")?,
+        test: first_full_size(&sets.test, test_size, "--test-size", "test")?,
+    };
+    let scale = TrainingScale {
+        channels: args.channels,
+        layers: args.layers,
+        auxiliary: !args.no_auxiliary,
+        input_size: IMAGENET_INPUT,
+        classes: sets.train.num_classes(),
+    };
+    let macro_rejected = || -> Result<MacroScale, CliError> {
+        Err(CliError::new("--imagenet applies to micro networks only")
+            .with_hint("remove --imagenet, or train a micro architecture"))
+    };
+    let resolved = resolve(&args.source, &|| scale.imagenet_micro(), &macro_rejected)?;
+    let mut config = match &args.config {
+        Some(path) => read_config(path)?,
+        None => TrainConfig::imagenet(),
+    };
+    args.settings.apply(&mut config)?;
+    config.validate()?;
+    let data = TrainData::from_image_folder(sets, IMAGENET_INPUT, IMAGENET_RESIZE)?;
+    let run = TrainRun {
+        architecture: resolved.architecture,
+        space: resolved.space,
+        genome: resolved.genome.map(|genome| genome.into_genes()),
+        genotype: resolved.genotype.map(|genotype| genotype.to_string()),
+        scale: resolved.scale,
+        imagenet: true,
+        data: data_path,
+        train_size,
+        test_size,
+        normalization: data.normalization.clone(),
+        train: config,
+        network: resolved.network,
+    };
+    create_run(&dir, &run)?;
     Ok((dir, run, data))
+}
+
+/// Side of the square crops an ImageNet-scale network trains and tests on.
+const IMAGENET_INPUT: usize = 224;
+
+/// Shorter side that test images are resized to before their centre crop.
+const IMAGENET_RESIZE: usize = 256;
+
+/// Loads a full-size image folder, or a `.tar.gz` of one.
+fn load_full_size(path: &Path) -> Result<FullSizeSets, CliError> {
+    let is_archive = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.ends_with(".tar.gz") || name.ends_with(".tgz"));
+    let sets = if is_archive {
+        load_full_size_image_tar_gz(path, None)
+    } else {
+        load_full_size_image_folder(path, None)
+    };
+    sets.map_err(|error| {
+        CliError::new(format!(
+            "no full-size image folder found at {}: {error}",
+            path.display()
+        ))
+        .with_hint(
+            "--imagenet reads a folder with train/<class>/ and test/<class>/ images, or a              .tar.gz of one",
+        )
+    })
+}
+
+/// Returns the first `count` images of `dataset` in class-interleaved order, so that a
+/// subset contains every class.
+fn first_full_size(
+    dataset: &FullSizeDataset,
+    count: usize,
+    flag: &str,
+    kind: &str,
+) -> Result<FullSizeDataset, CliError> {
+    if count == 0 || count > dataset.len() {
+        return Err(CliError::new(format!(
+            "{flag} {count} is out of range: the data set has {} {kind} images",
+            dataset.len()
+        ))
+        .with_hint(format!("pass {flag} from 1 to {}", dataset.len())));
+    }
+    let chosen: Vec<usize> = class_interleaved_order(&dataset.labels)
+        .into_iter()
+        .take(count)
+        .collect();
+    Ok(FullSizeDataset {
+        images: chosen
+            .iter()
+            .map(|&index| dataset.images[index].clone())
+            .collect(),
+        labels: chosen.iter().map(|&index| dataset.labels[index]).collect(),
+        class_names: dataset.class_names.clone(),
+    })
 }
 
 /// Reads the settings of the run in `dir` and loads its data.
@@ -404,6 +534,7 @@ fn reopen(args: &TrainArgs, dir: &Path) -> Result<(TrainRun, TrainData), CliErro
         (args.channels.is_some(), "--channels"),
         (args.layers.is_some(), "--layers"),
         (args.no_auxiliary, "--no-auxiliary"),
+        (args.imagenet, "--imagenet"),
         (args.train_size.is_some(), "--train-size"),
         (args.test_size.is_some(), "--test-size"),
         (args.config.is_some(), "--config"),
@@ -431,6 +562,16 @@ fn reopen(args: &TrainArgs, dir: &Path) -> Result<(TrainRun, TrainData), CliErro
     let run: TrainRun = serde_json::from_str(&text)
         .map_err(|error| CliError::new(format!("invalid {}: {error}", path.display())))?;
     let data_path = args.data.clone().unwrap_or_else(|| run.data.clone());
+    if run.imagenet {
+        let sets = load_full_size(&data_path)?;
+        let sets = FullSizeSets {
+            train: first_full_size(&sets.train, run.train_size, "--train-size", "training")?,
+            test: first_full_size(&sets.test, run.test_size, "--test-size", "test")?,
+        };
+        let data = TrainData::from_image_folder(sets, IMAGENET_INPUT, IMAGENET_RESIZE)?;
+        info!(out = %dir.display(), "training resumed");
+        return Ok((run, data));
+    }
     let sets = load_sets(&data_path)?;
     let train = first(&sets.train, run.train_size, "--train-size", "training")?;
     let test = first(&sets.test, run.test_size, "--test-size", "test")?;
