@@ -99,13 +99,12 @@ struct CorrelationFile<'a> {
 /// Runs `rwenas correlate`.
 pub fn run(args: CorrelateArgs) -> Result<(), CliError> {
     let settings = settings(&args)?;
-    std::fs::create_dir_all(&args.out).map_err(|error| {
-        CliError::new(format!(
-            "cannot create output folder {}: {error}",
-            args.out.display()
-        ))
-    })?;
-    check_config(&args.out, &settings)?;
+    // A folder of another study is rejected before the data loads; a new folder is created
+    // only once every input has been checked, so a rejected command leaves nothing behind.
+    let existing = args.out.join("config.json").exists();
+    if existing {
+        check_config(&args.out, &settings)?;
+    }
 
     let device = crate::device::parse(&args.device)?;
     if !args.no_download {
@@ -148,6 +147,15 @@ pub fn run(args: CorrelateArgs) -> Result<(), CliError> {
         settings.samples,
         settings.seed,
     )?;
+    if !existing {
+        std::fs::create_dir_all(&args.out).map_err(|error| {
+            CliError::new(format!(
+                "cannot create output folder {}: {error}",
+                args.out.display()
+            ))
+        })?;
+        check_config(&args.out, &settings)?;
+    }
 
     let start = Instant::now();
     let bar = ProgressBar::new((settings.samples * (estimators.len() + 1)) as u64);
@@ -164,6 +172,15 @@ pub fn run(args: CorrelateArgs) -> Result<(), CliError> {
             record.estimator,
             record.seconds
         ));
+        tracing::info!(
+            sample = record.sample,
+            estimator = %record.estimator,
+            objective = ?record.objective,
+            seconds = record.seconds,
+            done = progress.done,
+            total = progress.total,
+            "scored"
+        );
         if let Some(failure) = &record.failure {
             tracing::warn!(
                 sample = record.sample,

@@ -46,6 +46,26 @@ impl Default for EstimatorSettings {
     }
 }
 
+/// Returns the name of an estimator's objective, as the tables and plots of a search
+/// show it: `RWE error`, `train error`, or the negated score of a proxy (`-naswot`).
+pub fn objective_label(name: &str) -> String {
+    match name {
+        "rwe" => "RWE error".to_string(),
+        "train" => "train error".to_string(),
+        proxy => format!("-{proxy}"),
+    }
+}
+
+/// Formats an objective value: four decimals, or scientific notation for the very large
+/// and very small values of some proxies.
+pub fn format_objective(value: f64) -> String {
+    if value != 0.0 && !(1e-3..1e4).contains(&value.abs()) {
+        format!("{value:.3e}")
+    } else {
+        format!("{value:.4}")
+    }
+}
+
 /// Checks that `name` is an estimator.
 ///
 /// # Errors

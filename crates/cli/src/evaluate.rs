@@ -185,8 +185,12 @@ struct WeightsReport {
 
 /// The part of a training run's `config.json` that `evaluate --weights` reads.
 #[derive(Deserialize)]
-struct TrainedNormalization {
+struct TrainedRun {
     normalization: Normalization,
+    #[serde(default)]
+    architecture: Option<String>,
+    #[serde(default)]
+    network: Option<rwenas::space::Network>,
 }
 
 /// Reports the test error of the trained network at `weights`.
@@ -209,7 +213,26 @@ fn evaluate_weights(args: &EvaluateArgs, weights: &Path) -> Result<(), CliError>
         classes: sets.train.class_names.len(),
     };
     let resolved = resolve(&args.source, &|| scale.micro(), &|| scale.macro_scale())?;
-    let normalization = match read_normalization(weights)? {
+    let run = read_run(weights)?;
+    if let Some(TrainedRun {
+        network: Some(network),
+        architecture,
+        ..
+    }) = &run
+        && *network != resolved.network
+    {
+        return Err(CliError::new(format!(
+            "the weights were trained for {} (the config.json beside them), which differs \
+             from the architecture given, {}",
+            architecture.as_deref().unwrap_or("another network"),
+            resolved.architecture
+        ))
+        .with_hint(
+            "pass the --arch (or --genome, --genotype, --front), --channels, --layers and \
+             --no-auxiliary of the training run, as its config.json records them",
+        ));
+    }
+    let normalization = match run.map(|run| run.normalization) {
         Some(normalization) => normalization,
         None => {
             let count = args
@@ -256,9 +279,8 @@ fn evaluate_weights(args: &EvaluateArgs, weights: &Path) -> Result<(), CliError>
     Ok(())
 }
 
-/// Reads the normalisation from the `config.json` of the training run beside `weights`,
-/// when there is one.
-fn read_normalization(weights: &Path) -> Result<Option<Normalization>, CliError> {
+/// Reads the `config.json` of the training run beside `weights`, when there is one.
+fn read_run(weights: &Path) -> Result<Option<TrainedRun>, CliError> {
     let path = weights
         .parent()
         .unwrap_or_else(|| Path::new("."))
@@ -266,12 +288,12 @@ fn read_normalization(weights: &Path) -> Result<Option<Normalization>, CliError>
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };
-    let run: TrainedNormalization = serde_json::from_str(&text).map_err(|error| {
+    let run: TrainedRun = serde_json::from_str(&text).map_err(|error| {
         CliError::new(format!(
             "{} beside the weights is not the config.json of a training run: {error}",
             path.display()
         ))
         .with_hint("move the weights file out of that folder, or restore its config.json")
     })?;
-    Ok(Some(run.normalization))
+    Ok(Some(run))
 }

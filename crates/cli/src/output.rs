@@ -221,7 +221,7 @@ fn write_error(path: &Path, error: std::io::Error) -> CliError {
 }
 
 /// Formats the one-line summary of a generation.
-pub fn summary_line(summary: &GenerationSummary, generations: usize) -> String {
+pub fn summary_line(summary: &GenerationSummary, generations: usize, label: &str) -> String {
     let errors = summary.front.iter().filter_map(|record| record.rwe_error);
     let best = errors.fold(f64::INFINITY, f64::min);
     let flops = summary.front.iter().map(|record| record.flops);
@@ -234,14 +234,14 @@ pub fn summary_line(summary: &GenerationSummary, generations: usize) -> String {
         .filter(|record| record.failure.is_some())
         .count();
     let mut line = format!(
-        "generation {}/{}: {} evaluated in {:.1} s, front of {}, best RWE error {:.4}, \
+        "generation {}/{}: {} evaluated in {:.1} s, front of {}, best {label} {}, \
          FLOPs {:.2}M to {:.2}M",
         summary.generation + 1,
         generations,
         summary.evaluated.len(),
         summary.elapsed.as_secs_f64(),
         summary.front.len(),
-        best,
+        crate::estimators::format_objective(best),
         low as f64 / 1e6,
         high as f64 / 1e6
     );
@@ -252,15 +252,15 @@ pub fn summary_line(summary: &GenerationSummary, generations: usize) -> String {
 }
 
 /// Formats the front as a table.
-pub fn front_table(front: &[EvaluationRecord]) -> String {
+pub fn front_table(front: &[EvaluationRecord], label: &str) -> String {
     let mut table = format!(
-        "{:>4}  {:>9}  {:>11}  {:>9}  architecture\n",
-        "#", "RWE error", "MFLOPs", "params"
+        "{:>4}  {:>10}  {:>11}  {:>9}  architecture\n",
+        "#", label, "MFLOPs", "params"
     );
     for (index, record) in front.iter().enumerate() {
         let error = record
             .rwe_error
-            .map_or("failed".to_string(), |error| format!("{error:.4}"));
+            .map_or("failed".to_string(), crate::estimators::format_objective);
         // The genotype line is the one-line form of a micro architecture; other spaces
         // show their first line.
         let lines = || record.architecture.lines();
@@ -269,7 +269,7 @@ pub fn front_table(front: &[EvaluationRecord]) -> String {
             .or_else(|| lines().next())
             .unwrap_or_default();
         table.push_str(&format!(
-            "{:>4}  {:>9}  {:>11.3}  {:>9}  {}\n",
+            "{:>4}  {:>10}  {:>11.3}  {:>9}  {}\n",
             index + 1,
             error,
             record.flops as f64 / 1e6,

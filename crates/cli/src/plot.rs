@@ -14,7 +14,11 @@ const MARGIN_BOTTOM: f64 = 55.0;
 /// Renders every evaluation as a grey dot and the front of each generation as a step line
 /// coloured from light (first generation) to dark (last), with the final front's points
 /// drawn on top.
-pub fn fronts_svg(evaluations: &[EvaluationRecord], fronts: &[Vec<EvaluationRecord>]) -> String {
+pub fn fronts_svg(
+    evaluations: &[EvaluationRecord],
+    fronts: &[Vec<EvaluationRecord>],
+    label: &str,
+) -> String {
     let points: Vec<(f64, f64)> = evaluations.iter().filter_map(point).collect();
     let (x_min, x_max) = padded_range(points.iter().map(|p| p.0));
     let (y_min, y_max) = padded_range(points.iter().map(|p| p.1));
@@ -28,7 +32,7 @@ pub fn fronts_svg(evaluations: &[EvaluationRecord], fronts: &[Vec<EvaluationReco
          viewBox=\"0 0 {WIDTH} {HEIGHT}\" font-family=\"sans-serif\" font-size=\"12\">"
     );
     let _ = writeln!(svg, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-    axes(&mut svg, (x_min, x_max), (y_min, y_max));
+    axes(&mut svg, (x_min, x_max), (y_min, y_max), label);
 
     for &(flops, error) in &points {
         let _ = writeln!(
@@ -120,7 +124,7 @@ fn shade(index: usize, count: usize) -> String {
     )
 }
 
-fn axes(svg: &mut String, (x_min, x_max): (f64, f64), (y_min, y_max): (f64, f64)) {
+fn axes(svg: &mut String, (x_min, x_max): (f64, f64), (y_min, y_max): (f64, f64), label: &str) {
     let (left, top) = (MARGIN_LEFT, MARGIN_TOP);
     let (right, bottom) = (MARGIN_LEFT + plot_width(), MARGIN_TOP + plot_height());
     let _ = writeln!(
@@ -139,9 +143,10 @@ fn axes(svg: &mut String, (x_min, x_max): (f64, f64), (y_min, y_max): (f64, f64)
         );
         let _ = writeln!(
             svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{y_value:.3}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             left - 6.0,
-            y_pixel + 4.0
+            y_pixel + 4.0,
+            tick_label(y_value)
         );
     }
     let _ = writeln!(
@@ -152,9 +157,19 @@ fn axes(svg: &mut String, (x_min, x_max): (f64, f64), (y_min, y_max): (f64, f64)
     );
     let _ = writeln!(
         svg,
-        "<text transform=\"translate(16,{:.1}) rotate(-90)\" text-anchor=\"middle\">RWE error</text>",
+        "<text transform=\"translate(16,{:.1}) rotate(-90)\" text-anchor=\"middle\">{label}</text>",
         top + plot_height() / 2.0
     );
+}
+
+/// Formats a tick of the objective axis: three decimals, or scientific notation for the
+/// very large values of some proxies.
+fn tick_label(value: f64) -> String {
+    if value != 0.0 && !(1e-3..1e4).contains(&value.abs()) {
+        format!("{value:.2e}")
+    } else {
+        format!("{value:.3}")
+    }
 }
 
 fn legend(svg: &mut String, generations: usize) {
@@ -209,7 +224,7 @@ mod tests {
     fn plot_has_one_path_per_generation() {
         let evaluations = vec![record(1_000_000, 0.7), record(2_000_000, 0.6)];
         let fronts = vec![vec![evaluations[0].clone()], evaluations.clone()];
-        let svg = fronts_svg(&evaluations, &fronts);
+        let svg = fronts_svg(&evaluations, &fronts, "RWE error");
         assert!(svg.starts_with("<svg"));
         assert!(svg.trim_end().ends_with("</svg>"));
         assert_eq!(svg.matches("<path d=\"M").count(), 1 + 2 + 2);
@@ -218,7 +233,7 @@ mod tests {
 
     #[test]
     fn plot_of_no_evaluations_is_valid() {
-        let svg = fronts_svg(&[], &[]);
+        let svg = fronts_svg(&[], &[], "RWE error");
         assert!(svg.contains("RWE error"));
     }
 

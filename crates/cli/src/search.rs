@@ -112,7 +112,7 @@ impl ConfigFile {
             let message = error.message().to_string();
             CliError::new(format!("invalid config file {}: {message}", path.display())).with_hint(
                 "valid keys: space, preset, data, seed, population, generations, \
-                     train_size, valid_size, epochs, device",
+                     train_size, valid_size, epochs, device, estimator",
             )
         })
     }
@@ -521,6 +521,7 @@ pub fn run_generations(
     folder: &OutputFolder,
     resume: Option<(rwenas::nsga2::Nsga2State, Vec<EvaluationRecord>)>,
 ) -> Result<(), CliError> {
+    let label = estimators::objective_label(&settings.estimator);
     let bar = ProgressBar::new(settings.population as u64);
     bar.set_style(
         ProgressStyle::with_template(
@@ -581,7 +582,7 @@ pub fn run_generations(
         history.add(&summary);
         eprintln!(
             "{}, hypervolume {:.4}",
-            output::summary_line(&summary, search.generations()),
+            output::summary_line(&summary, search.generations(), &label),
             history.hypervolume(&summary.front)
         );
     }
@@ -591,7 +592,7 @@ pub fn run_generations(
     folder.write_front_csv("front.csv", &front)?;
     folder.write_text(
         "fronts.svg",
-        &plot::fronts_svg(&history.evaluations, &history.fronts),
+        &plot::fronts_svg(&history.evaluations, &history.fronts, &label),
     )?;
     for (index, record) in front.iter().enumerate() {
         let genome = rwenas::genome::Genome::new(record.genome.clone());
@@ -610,7 +611,7 @@ pub fn run_generations(
         start.elapsed().as_secs_f64(),
         folder.path().display()
     );
-    print!("{}", output::front_table(&front));
+    print!("{}", output::front_table(&front, &label));
     Ok(())
 }
 

@@ -121,6 +121,23 @@ fn other_settings_in_the_same_folder_are_rejected() {
 }
 
 #[test]
+fn rejected_command_leaves_no_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("study");
+    let output = rwenas(&["correlate", "--samples", "1", "--no-download"])
+        .arg("--data")
+        .arg(cifar_batches())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("samples is 1"), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
 fn unknown_estimator_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let output = rwenas(&["correlate", "--estimators", "rwe,synflw", "--no-download"])

@@ -134,12 +134,22 @@ fn train_resume_matches_straight_run() {
     assert_eq!(report["test_error"].as_f64(), Some(last));
     assert_eq!(report["test_size"], 200);
 
-    // Weights of another size are rejected with the flags to fix.
+    // Another architecture than the run's config.json records is rejected with the flags to
+    // fix, before any weight is read.
     let output = evaluate_weights(&straight, "10");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("do not fit"), "stderr: {stderr}");
+    assert!(stderr.contains("differs"), "stderr: {stderr}");
     assert!(stderr.contains("--channels"), "stderr: {stderr}");
+
+    // Without the config.json, weights of another size are rejected by their shapes.
+    let moved = straight.join("moved");
+    std::fs::create_dir_all(&moved).unwrap();
+    std::fs::copy(straight.join("model"), moved.join("model")).unwrap();
+    let output = evaluate_weights(&moved, "10");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("do not fit"), "stderr: {stderr}");
 }
 
 #[test]
