@@ -401,7 +401,7 @@ fn learning_rate_warmup_and_exponential_decay() {
 }
 
 #[test]
-fn imagenet_preset_matches_darts() {
+fn imagenet_preset_values() {
     let config = TrainConfig::imagenet();
     assert_eq!(config.epochs, 250);
     assert_eq!(config.batch_size, 128);
@@ -410,6 +410,7 @@ fn imagenet_preset_matches_darts() {
     assert_eq!(config.gradient_clip_norm, Some(5.0));
     assert_eq!(config.auxiliary_weight, 0.4);
     assert_eq!(config.label_smoothing, 0.1);
+    assert_eq!(config.warmup_epochs, 5);
     assert_eq!(config.drop_path_rate, 0.0);
     assert_eq!(config.cutout_length, None);
     assert_eq!(
