@@ -22,7 +22,7 @@ use serde_json::Value;
 use tracing::info;
 
 use crate::CliError;
-use crate::architecture::{ArchitectureSource, SOURCE_FLAGS, TrainingScale, resolve};
+use crate::architecture::{ArchitectureSource, Resolved, SOURCE_FLAGS, TrainingScale, resolve};
 use crate::search::{SpaceKind, load_sets};
 
 /// Arguments of `rwenas train`.
@@ -236,6 +236,33 @@ struct TrainRun {
     network: Network,
 }
 
+impl TrainRun {
+    /// Records a new run of the `resolved` architecture.
+    fn new(
+        resolved: Resolved,
+        imagenet: bool,
+        data: PathBuf,
+        (train_size, test_size): (usize, usize),
+        normalization: Normalization,
+        train: TrainConfig,
+    ) -> Self {
+        TrainRun {
+            architecture: resolved.architecture,
+            space: resolved.space,
+            genome: resolved.genome.map(|genome| genome.into_genes()),
+            genotype: resolved.genotype.map(|genotype| genotype.to_string()),
+            scale: resolved.scale,
+            imagenet,
+            data,
+            train_size,
+            test_size,
+            normalization,
+            train,
+            network: resolved.network,
+        }
+    }
+}
+
 /// What `untrained.json` holds.
 #[derive(Serialize)]
 struct Untrained {
@@ -374,20 +401,14 @@ fn prepare(args: &TrainArgs) -> Result<(PathBuf, TrainRun, TrainData), CliError>
     args.settings.apply(&mut config)?;
     config.validate()?;
     let data = TrainData::new(train, test)?;
-    let run = TrainRun {
-        architecture: resolved.architecture,
-        space: resolved.space,
-        genome: resolved.genome.map(|genome| genome.into_genes()),
-        genotype: resolved.genotype.map(|genotype| genotype.to_string()),
-        scale: resolved.scale,
-        imagenet: false,
-        data: data_path,
-        train_size,
-        test_size,
-        normalization: data.normalization.clone(),
-        train: config,
-        network: resolved.network,
-    };
+    let run = TrainRun::new(
+        resolved,
+        false,
+        data_path,
+        (train_size, test_size),
+        data.normalization.clone(),
+        config,
+    );
     create_run(&dir, &run)?;
     Ok((dir, run, data))
 }
@@ -437,20 +458,14 @@ fn prepare_imagenet(
     args.settings.apply(&mut config)?;
     config.validate()?;
     let data = TrainData::from_image_folder(sets, IMAGENET_INPUT, IMAGENET_RESIZE)?;
-    let run = TrainRun {
-        architecture: resolved.architecture,
-        space: resolved.space,
-        genome: resolved.genome.map(|genome| genome.into_genes()),
-        genotype: resolved.genotype.map(|genotype| genotype.to_string()),
-        scale: resolved.scale,
-        imagenet: true,
-        data: data_path,
-        train_size,
-        test_size,
-        normalization: data.normalization.clone(),
-        train: config,
-        network: resolved.network,
-    };
+    let run = TrainRun::new(
+        resolved,
+        true,
+        data_path,
+        (train_size, test_size),
+        data.normalization.clone(),
+        config,
+    );
     create_run(&dir, &run)?;
     Ok((dir, run, data))
 }

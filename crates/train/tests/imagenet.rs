@@ -230,7 +230,11 @@ fn imagenet_layout_trains_one_epoch() {
     let stats = trainer.train_epoch().expect("epoch");
     assert!(stats.train_loss.is_finite() && stats.train_loss > 0.0);
     // The first of the 5 warm-up epochs runs at a fifth of the base rate.
-    assert!((stats.learning_rate - 0.02).abs() < 1e-12, "{}", stats.learning_rate);
+    assert!(
+        (stats.learning_rate - 0.02).abs() < 1e-12,
+        "{}",
+        stats.learning_rate
+    );
     let error = trainer.evaluate_test().expect("test error");
     assert!((0.0..=1.0).contains(&error));
 }
