@@ -243,6 +243,16 @@ fn settings(args: &CorrelateArgs) -> Result<CorrelateSettings, CliError> {
             estimators::NAMES.join(", ")
         )));
     }
+    for (flag, value) in [
+        ("--train-size", args.train_size),
+        ("--valid-size", args.valid_size),
+    ] {
+        if value == 0 {
+            return Err(CliError::new(format!("{flag} is 0")).with_hint(format!(
+                "pass a positive {flag}, a multiple of the number of classes"
+            )));
+        }
+    }
     if args.truth_epochs == 0 {
         return Err(CliError::new("--truth-epochs is 0")
             .with_hint("the ground truth needs at least 1 epoch of training"));
@@ -285,8 +295,9 @@ fn check_config(out: &Path, settings: &CorrelateSettings) -> Result<(), CliError
             ))
         })?;
         if existing != *settings {
+            let differing = first_difference(&existing, settings);
             return Err(CliError::new(format!(
-                "{} contains a study with other settings",
+                "{} contains a study with other settings ({differing})",
                 out.display()
             ))
             .with_hint(
@@ -302,6 +313,26 @@ fn check_config(out: &Path, settings: &CorrelateSettings) -> Result<(), CliError
         &serde_json::to_string_pretty(settings)
             .map_err(|error| CliError::new(error.to_string()))?,
     )
+}
+
+/// Names the first setting that differs between a stopped study and the command, with
+/// both values, such as `seed 4 in config.json, 5 given`.
+fn first_difference(existing: &CorrelateSettings, given: &CorrelateSettings) -> String {
+    let as_map = |settings: &CorrelateSettings| match serde_json::to_value(settings) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let (existing, given) = (as_map(existing), as_map(given));
+    existing
+        .iter()
+        .find(|(key, value)| given.get(*key) != Some(*value))
+        .map(|(key, value)| {
+            let now = given
+                .get(key)
+                .map_or("none".to_string(), ToString::to_string);
+            format!("{key} {value} in config.json, {now} given")
+        })
+        .unwrap_or_else(|| "the settings differ".to_string())
 }
 
 /// Trains on the first `train_size` images of the train split (all for 0) and tests on the

@@ -118,6 +118,10 @@ fn other_settings_in_the_same_folder_are_rejected() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("other settings"), "{stderr}");
+    assert!(
+        stderr.contains("seed 4 in config.json, 5 given"),
+        "{stderr}"
+    );
 }
 
 #[test]
