@@ -9,9 +9,8 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rwenas::TrainingEstimator;
-use rwenas::rwe::{RweConfig, RweData};
+use rwenas::rwe::RweConfig;
 use rwenas::study::{Study, StudyProgress, StudyRecord, StudyReport, TRUTH};
-use rwenas::train::TrainData;
 use serde::{Deserialize, Serialize};
 
 use crate::CliError;
@@ -99,8 +98,8 @@ struct CorrelationFile<'a> {
 /// Runs `rwenas correlate`.
 pub fn run(args: CorrelateArgs) -> Result<(), CliError> {
     let settings = settings(&args)?;
-    // A folder of another study is rejected before the data loads; a new folder is created
-    // only once every input has been checked, so a rejected command leaves nothing behind.
+    // A folder of another study is rejected before the data loads. A new folder is created
+    // only after every input has been checked, so a rejected command leaves nothing behind.
     let existing = args.out.join("config.json").exists();
     if existing {
         check_config(&args.out, &settings)?;
@@ -112,10 +111,10 @@ pub fn run(args: CorrelateArgs) -> Result<(), CliError> {
     }
     let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
     let space = space_of(settings.space, &data)?;
-    let truth_data = truth_data(&data, settings.truth_train_size)?;
+    let truth_data = rwenas::study::truth_data(&data, settings.truth_train_size)?;
     let truth = TrainingEstimator::new(
         truth_data.clone(),
-        estimators::short_training(settings.truth_epochs),
+        rwenas::study::short_training(settings.truth_epochs),
         device.clone(),
     );
     let options = EstimatorSettings {
@@ -333,26 +332,6 @@ fn first_difference(existing: &CorrelateSettings, given: &CorrelateSettings) -> 
             format!("{key} {value} in config.json, {now} given")
         })
         .unwrap_or_else(|| "the settings differ".to_string())
-}
-
-/// Trains on the first `train_size` images of the train split (all for 0) and tests on the
-/// validation split.
-fn truth_data(data: &RweData, train_size: usize) -> Result<TrainData, CliError> {
-    let train = &data.split.train;
-    let count = if train_size == 0 {
-        train.len()
-    } else {
-        train_size.min(train.len())
-    };
-    let order = rwenas::rwe::evaluator::class_interleaved_order(&data.train_labels);
-    let chosen: Vec<usize> = order
-        .into_iter()
-        .take(count)
-        .map(|position| train[position])
-        .collect();
-    let train_images = data.dataset.subset(&chosen)?;
-    let test_images = data.dataset.subset(&data.split.valid)?;
-    Ok(TrainData::new(train_images, test_images)?)
 }
 
 fn write(out: &Path, name: &str, text: &str) -> Result<(), CliError> {

@@ -3,7 +3,7 @@
 use burn::tensor::Device;
 use rwenas::proxies::Proxy;
 use rwenas::rwe::{RweConfig, RweData};
-use rwenas::train::{TrainConfig, TrainData};
+use rwenas::train::TrainData;
 use rwenas::{Estimator, ProxyEstimator, RweEstimator, TrainingEstimator};
 
 use crate::CliError;
@@ -59,10 +59,16 @@ pub fn objective_label(name: &str) -> String {
 /// Formats an objective value: four decimals, or scientific notation for the very large
 /// and very small values of some proxies.
 pub fn format_objective(value: f64) -> String {
+    format_number(value, 4)
+}
+
+/// Formats `value` with `decimals` decimals, or in scientific notation with one decimal
+/// fewer when its magnitude is below 1e-3 or at least 1e4.
+pub fn format_number(value: f64, decimals: usize) -> String {
     if value != 0.0 && !(1e-3..1e4).contains(&value.abs()) {
-        format!("{value:.3e}")
+        format!("{value:.prec$e}", prec = decimals.saturating_sub(1))
     } else {
-        format!("{value:.4}")
+        format!("{value:.decimals$}")
     }
 }
 
@@ -77,18 +83,6 @@ pub fn check(name: &str) -> Result<(), CliError> {
     } else {
         Err(CliError::new(format!("unknown estimator {name:?}"))
             .with_hint(format!("choose from {}", NAMES.join(", "))))
-    }
-}
-
-/// Returns the short training of the `train` estimator and of a study's ground truth: the
-/// CIFAR-10 recipe for `epochs` epochs without cutout and drop path (search-scale networks
-/// have no auxiliary head).
-pub fn short_training(epochs: usize) -> TrainConfig {
-    TrainConfig {
-        epochs,
-        cutout_length: None,
-        drop_path_rate: 0.0,
-        ..TrainConfig::default()
     }
 }
 
@@ -117,7 +111,7 @@ pub fn build(
         )),
         "train" => Box::new(TrainingEstimator::new(
             train_data.clone(),
-            short_training(settings.train_epochs),
+            rwenas::study::short_training(settings.train_epochs),
             device,
         )),
         proxy => {

@@ -146,7 +146,7 @@ fn axes(svg: &mut String, (x_min, x_max): (f64, f64), (y_min, y_max): (f64, f64)
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             left - 6.0,
             y_pixel + 4.0,
-            tick_label(y_value)
+            crate::estimators::format_number(y_value, 3)
         );
     }
     let _ = writeln!(
@@ -160,16 +160,6 @@ fn axes(svg: &mut String, (x_min, x_max): (f64, f64), (y_min, y_max): (f64, f64)
         "<text transform=\"translate(16,{:.1}) rotate(-90)\" text-anchor=\"middle\">{label}</text>",
         top + plot_height() / 2.0
     );
-}
-
-/// Formats a tick of the objective axis: three decimals, or scientific notation for the
-/// very large values of some proxies.
-fn tick_label(value: f64) -> String {
-    if value != 0.0 && !(1e-3..1e4).contains(&value.abs()) {
-        format!("{value:.2e}")
-    } else {
-        format!("{value:.3}")
-    }
 }
 
 fn legend(svg: &mut String, generations: usize) {

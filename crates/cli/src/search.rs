@@ -362,7 +362,7 @@ fn resume(dir: &Path) -> Result<(), CliError> {
 
 /// Builds the search's estimator and, where it scores another scale than the search's,
 /// the space that decodes genomes for it. `train` trains on the train split and scores on
-/// the validation split; in the micro space it trains each cell at 16 initial channels and
+/// the validation split. In the micro space it trains each cell at 16 initial channels and
 /// 8 layers, the usual setting of a short training.
 #[allow(clippy::type_complexity)]
 fn estimator_of(

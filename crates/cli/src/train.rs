@@ -41,11 +41,12 @@ pub struct TrainArgs {
     /// Build a micro network without the auxiliary head (the recipe trains with one).
     #[arg(long)]
     no_auxiliary: bool,
-    /// Train at ImageNet scale: DARTS' ImageNet layout of a micro network (48 initial
-    /// channels and 14 cells unless given, 224x224 input), the ImageNet recipe
-    /// (`TrainConfig::imagenet`), and an image folder (`train/<class>/`, `test/<class>/`, or
-    /// a `.tar.gz` of one) read at full size, with random resized crops, flips and colour
-    /// jitter for training and a 256-pixel resize and centre crop for testing.
+    /// Train at ImageNet scale with DARTS' ImageNet layout of a micro network: 48 initial
+    /// channels and 14 cells unless set, 224x224 input. The settings start from the
+    /// ImageNet recipe (`TrainConfig::imagenet`). The data is an image folder
+    /// (`train/<class>/`, `test/<class>/`, or a `.tar.gz` of one) read at full size. Training
+    /// images get random resized crops, flips and colour jitter, and test images a 256-pixel
+    /// resize and a centre crop.
     #[arg(long)]
     imagenet: bool,
     /// CIFAR-10 as a `cifar-10-batches-bin` folder, an image folder or a `.tar.gz` of one
@@ -263,7 +264,7 @@ impl TrainRun {
     }
 }
 
-/// What `untrained.json` holds.
+/// The contents of `untrained.json`.
 #[derive(Serialize)]
 struct Untrained {
     test_error: f64,

@@ -6,11 +6,13 @@
 //! (5,000 / 1,000 images by default). It then trains the same network, with its weights
 //! seeded alike, on the first `--truth-train-size` images of the train split for `--epochs`
 //! epochs, and measures its error on the validation split. The training uses batch 96,
-//! learning rate 0.025 with cosine decay, crop and flip, and no cutout or drop path. Every score is appended to
-//! `OUT/scores.jsonl` as it is made, so a stopped run continues where it stopped, and the
-//! log has the format of `rwenas correlate`: pointing `--out` at a study of that command with
-//! the same space, seed, sample count and ground truth reuses its scores. Prints Spearman's
-//! rho and Kendall's tau-b between the two errors and the seconds spent.
+//! learning rate 0.025 with cosine decay, crop and flip, and no cutout or drop path.
+//!
+//! Every score is appended to `OUT/scores.jsonl` as it is made, so a stopped run continues
+//! where it stopped. The log has the format of `rwenas correlate`, so pointing `--out` at a
+//! study of that command with the same space, seed, sample count and ground truth reuses
+//! its scores. The program prints Spearman's rho and Kendall's tau-b between the two errors
+//! and the seconds spent.
 //!
 //! Run:
 //!
@@ -25,11 +27,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use burn::tensor::Device;
-use rwenas::rwe::evaluator::class_interleaved_order;
 use rwenas::rwe::{DataSource, RweConfig, RweData, Split};
 use rwenas::space::micro::{MicroScale, MicroSpace};
-use rwenas::study::Study;
-use rwenas::train::{TrainConfig, TrainData};
+use rwenas::study::{Study, short_training, truth_data};
 use rwenas::{RweEstimator, TrainingEstimator};
 
 struct Options {
@@ -93,30 +93,11 @@ fn run(options: &Options) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let data = RweData::new(sets.train, split).map_err(|e| e.to_string())?;
 
-    // The ground truth trains on the first images of the train split, every class in turn.
-    let order = class_interleaved_order(&data.train_labels);
-    let chosen: Vec<usize> = order
-        .into_iter()
-        .take(options.truth_train_size)
-        .map(|position| data.split.train[position])
-        .collect();
-    let truth_data = TrainData::new(
-        data.dataset.subset(&chosen).map_err(|e| e.to_string())?,
-        data.dataset
-            .subset(&data.split.valid)
-            .map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
+    let truth_data = truth_data(&data, options.truth_train_size).map_err(|e| e.to_string())?;
 
     let device = Device::flex();
     let rwe = RweEstimator::new(data, RweConfig::default(), vec![device.clone()]);
-    let truth_config = TrainConfig {
-        epochs: options.epochs,
-        cutout_length: None,
-        drop_path_rate: 0.0,
-        ..TrainConfig::default()
-    };
-    let truth = TrainingEstimator::new(truth_data, truth_config, device);
+    let truth = TrainingEstimator::new(truth_data, short_training(options.epochs), device);
     let space = MicroSpace::nsga_net(MicroScale::search()).map_err(|e| e.to_string())?;
     let study = Study::new(&space, vec![&rwe], &truth, options.samples, options.seed)
         .map_err(|e| e.to_string())?;

@@ -48,9 +48,9 @@ impl<'a> NasProblem<'a> {
     }
 
     /// Returns the problem with the estimator scoring each genome as decoded by
-    /// `estimator_space` (the same space at another scale, for example the 16 initial
-    /// channels and 8 cells of a short training), while the FLOPs objective keeps counting
-    /// the network of the search space.
+    /// `estimator_space`, the same space at another scale such as the 16 initial channels
+    /// and 8 cells of a short training. The FLOPs objective still counts the network of the
+    /// search space.
     pub fn with_estimator_space(mut self, estimator_space: &'a dyn SearchSpace) -> Self {
         self.estimator_space = Some(estimator_space);
         self

@@ -52,8 +52,16 @@ impl ProxyEstimator {
     ) -> Result<Self, ProxyError> {
         let labels: Vec<u16> = indices
             .iter()
-            .map(|&index| dataset.labels.get(index).copied().unwrap_or(u16::MAX))
-            .collect();
+            .map(|&index| {
+                dataset.labels.get(index).copied().ok_or_else(|| {
+                    ProxyError::InvalidBatch(format!(
+                        "index {index} is past the {} images of the dataset; pass indices \
+                         of the dataset's images",
+                        dataset.len()
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
         let chosen: Vec<usize> = class_interleaved_order(&labels)
             .into_iter()
             .take(batch_size)

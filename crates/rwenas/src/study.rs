@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rwenas_genome::Genome;
+use rwenas_rwe::RweData;
+use rwenas_rwe::evaluator::class_interleaved_order;
 use rwenas_space::SearchSpace;
+use rwenas_train::{TrainConfig, TrainData, TrainError};
 use serde::{Deserialize, Serialize};
 
 use crate::Estimator;
@@ -17,6 +20,42 @@ use crate::correlation::{kendall, spearman};
 
 /// The name under which the ground-truth scores are logged.
 pub const TRUTH: &str = "truth";
+
+/// Returns the short training of a study's ground truth: the CIFAR-10 recipe of
+/// [`TrainConfig::default`] for `epochs` epochs, without cutout and drop path because
+/// search-scale networks have no auxiliary head.
+pub fn short_training(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        cutout_length: None,
+        drop_path_rate: 0.0,
+        ..TrainConfig::default()
+    }
+}
+
+/// Returns the data of a study's ground truth: the first `train_size` images of the train
+/// split in class-interleaved order (all of them for 0), tested on the validation split.
+///
+/// # Errors
+///
+/// [`TrainError::Data`] when the split indexes past the dataset or a part is empty.
+pub fn truth_data(data: &RweData, train_size: usize) -> Result<TrainData, TrainError> {
+    let train = &data.split.train;
+    let count = if train_size == 0 {
+        train.len()
+    } else {
+        train_size.min(train.len())
+    };
+    let chosen: Vec<usize> = class_interleaved_order(&data.train_labels)
+        .into_iter()
+        .take(count)
+        .map(|position| train[position])
+        .collect();
+    TrainData::new(
+        data.dataset.subset(&chosen)?,
+        data.dataset.subset(&data.split.valid)?,
+    )
+}
 
 /// One score of one sampled architecture, as a line of the study's log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

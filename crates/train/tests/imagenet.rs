@@ -125,7 +125,8 @@ fn resized_crop_windows_fit_image() {
     for (width, height) in [(64, 48), (30, 120), (17, 17)] {
         for _ in 0..200 {
             let window = crop.sample(width, height, &mut rng);
-            assert!(window.width >= 1 && window.height >= 1);
+            assert!(window.width >= 1);
+            assert!(window.height >= 1);
             assert!(
                 window.left + window.width <= width,
                 "{window:?} in {width}x{height}"
@@ -228,7 +229,8 @@ fn imagenet_layout_trains_one_epoch() {
     };
     let mut trainer = Trainer::new(&network, data, config, &Device::flex()).expect("trainer");
     let stats = trainer.train_epoch().expect("epoch");
-    assert!(stats.train_loss.is_finite() && stats.train_loss > 0.0);
+    assert!(stats.train_loss.is_finite());
+    assert!(stats.train_loss > 0.0);
     // The first of the 5 warm-up epochs runs at a fifth of the base rate.
     assert!(
         (stats.learning_rate - 0.02).abs() < 1e-12,
