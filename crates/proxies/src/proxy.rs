@@ -295,6 +295,7 @@ impl Transform for Perturb<'_> {
 }
 
 fn grasp(model: &NetworkModule, batch: &ProxyBatch) -> f64 {
+    // The loss gradient g at theta, in double precision.
     let model = map_parameters(model.clone(), &mut ToDouble);
     let weights = weights(&model);
     let loss = batch.cross_entropy(model.forward(batch.images_for(&model)));
@@ -308,6 +309,7 @@ fn grasp(model: &NetworkModule, batch: &ProxyBatch) -> f64 {
         .map(WeightDelta::squared_norm)
         .sum::<f64>()
         .sqrt();
+
     let values: Vec<Vec<f64>> = weights.iter().map(Weight::values).collect();
     let weight_norm = values
         .iter()
@@ -319,6 +321,8 @@ fn grasp(model: &NetworkModule, batch: &ProxyBatch) -> f64 {
         // A zero gradient gives a zero Hessian-gradient product.
         return 0.0;
     }
+
+    // H g by central differences of the gradient along g.
     let step = 1e-5 * weight_norm / gradient_norm;
     let shifted = |scale: f64| {
         let model = map_parameters(
@@ -332,6 +336,7 @@ fn grasp(model: &NetworkModule, batch: &ProxyBatch) -> f64 {
     };
     let plus = shifted(step);
     let minus = shifted(-step);
+
     values
         .iter()
         .zip(plus.iter().zip(&minus))
@@ -471,7 +476,6 @@ fn jacob_cov(model: &NetworkModule, batch: &ProxyBatch) -> Result<f64, ProxyErro
 /// Adds, for every ReLU, the number of units on which each pair of images agrees (both
 /// active or both inactive) to a kernel matrix.
 struct ActivationCodes {
-    count: usize,
     kernel: Vec<f64>,
 }
 
@@ -499,12 +503,10 @@ impl LayerHook for ActivationCodes {
 fn naswot(model: &NetworkModule, batch: &ProxyBatch) -> Result<f64, ProxyError> {
     let count = batch.len();
     let mut codes = ActivationCodes {
-        count,
         kernel: vec![0.0; count * count],
     };
     let images = batch.images_for(model);
     let _ = model.forward_hooked(images, &mut codes);
-    debug_assert_eq!(codes.count, count);
     let value = log_abs_determinant(&codes.kernel, count);
     if value.is_finite() {
         Ok(value)
