@@ -288,10 +288,15 @@ mod tests {
         assert_eq!(first.dims(), second.dims());
         let first = host::values(first);
         let second = host::values(second);
+        // A NaN on one side only counts as an infinite difference; `f32::max` would drop it.
         first
             .iter()
             .zip(&second)
-            .map(|(a, b)| (a - b).abs())
+            .map(|(a, b)| match (a.is_nan(), b.is_nan()) {
+                (true, true) => 0.0,
+                (false, false) => (a - b).abs(),
+                _ => f32::INFINITY,
+            })
             .fold(0.0, f32::max)
     }
 
@@ -373,6 +378,31 @@ mod tests {
                     0.0,
                     "{layer:?} on {shape:?}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn host_max_pool_propagates_nan() {
+        let device = Device::flex();
+        let mut rng = StdRng::seed_from_u64(9);
+        let layer = Layer::MaxPool2d {
+            kernel: [3, 3],
+            stride: [2, 2],
+            padding: [1, 1],
+        };
+        let module = LayerModule::init(&layer, Initializer::PytorchDefault, &mut rng, &device);
+        let mut values = vec![-1.0f32; 6 * 6];
+        // Row 2, column 3: inside the windows of outputs (1, 1) and (1, 2) only.
+        values[2 * 6 + 3] = f32::NAN;
+        let input = Tensor::<4>::from_data(TensorData::new(values, [1, 1, 6, 6]), &device);
+        let output = host::values(module.forward(input, NormMode::BatchStatistics));
+        assert_eq!(output.len(), 9);
+        for (index, value) in output.iter().enumerate() {
+            if [4, 5].contains(&index) {
+                assert!(value.is_nan(), "output {index} is {value}, expected NaN");
+            } else {
+                assert_eq!(*value, -1.0, "output {index}");
             }
         }
     }

@@ -5,12 +5,15 @@
 //! time. This kernel keeps NCHW throughout: the patches of one image form a
 //! `[C_in * K_h * K_w, H_out * W_out]` matrix, and the product with the weights
 //! `[C_out, C_in * K_h * K_w]` is already the image's `[C_out, H_out * W_out]` output.
+//! On CPUs with AVX-512F the patches go straight into the panels that the matrix product
+//! reads (`avx512::pack_image`). Elsewhere they form the row-major matrix that the gemm
+//! crate multiplies.
 
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Tensor, TensorData};
 
-use super::{for_each_plane_chunk, values};
+use super::{for_each_plane_chunk, recycle, take_buffer, valid_range, values};
 
 #[cfg(target_arch = "x86_64")]
 mod avx512;
@@ -79,21 +82,28 @@ pub(in crate::layer) fn conv2d(
     let in_image = channels_in * height * width;
     let out_image = channels_out * out_plane;
     let weights = Weights::new(weight, channels_out, depth);
-    let mut output = vec![0f32; batch * out_image];
+    let mut output = take_buffer(batch * out_image);
     for_each_plane_chunk(&mut output, out_image, |first_image, images| {
-        let mut columns = vec![0f32; depth * out_plane];
-        let mut scratch = Vec::new();
+        let mut columns = Vec::new();
         for (offset, out) in images.chunks_exact_mut(out_image).enumerate() {
             let start = (first_image + offset) * in_image;
-            im2col(&data[start..start + in_image], &geometry, &mut columns);
+            let image = &data[start..start + in_image];
             if let Some(bias) = &bias {
                 for (row, &b) in out.chunks_exact_mut(out_plane).zip(bias) {
                     row.fill(b);
                 }
             }
-            weights.multiply(&columns, out, &mut scratch, bias.is_some());
+            weights.multiply(
+                image,
+                &geometry,
+                channels_in,
+                &mut columns,
+                out,
+                bias.is_some(),
+            );
         }
     });
+    recycle(data);
     Tensor::from_data(
         TensorData::new(
             output,
@@ -153,24 +163,6 @@ fn im2col(image: &[f32], geometry: &Geometry, columns: &mut [f32]) {
     }
 }
 
-/// Returns `[first, end]`, the output columns `ow` in `0..out_width` whose input column
-/// `ow * stride + shift` lies in `0..width`.
-fn valid_range(shift: isize, stride: usize, width: usize, out_width: usize) -> [usize; 2] {
-    let first = if shift >= 0 {
-        0
-    } else {
-        shift.unsigned_abs().div_ceil(stride)
-    };
-    let limit = width as isize - shift;
-    let end = if limit <= 0 {
-        0
-    } else {
-        (limit as usize).div_ceil(stride)
-    };
-    let first = first.min(out_width);
-    [first, end.clamp(first, out_width)]
-}
-
 /// Convolution weights `[C_out, C_in * K_h * K_w]`, in the layout of the matrix product
 /// that the CPU runs fastest.
 enum Weights {
@@ -198,17 +190,34 @@ impl Weights {
         }
     }
 
-    /// Computes `out = weights * columns` (plus `out` when `accumulate`) on the calling
-    /// thread. `scratch` keeps its allocation between calls.
-    fn multiply(&self, columns: &[f32], out: &mut [f32], scratch: &mut Vec<f32>, accumulate: bool) {
+    /// Computes `out = weights * im2col(image)` (plus `out` when `accumulate`) on the
+    /// calling thread, for `image` `[channels, H, W]`. `columns` is scratch space for the
+    /// patches that keeps its allocation between calls.
+    fn multiply(
+        &self,
+        image: &[f32],
+        geometry: &Geometry,
+        channels: usize,
+        columns: &mut Vec<f32>,
+        out: &mut [f32],
+        accumulate: bool,
+    ) {
         match self {
             Weights::RowMajor {
                 values,
                 rows,
                 depth,
-            } => matmul(values, columns, out, *rows, *depth, accumulate),
+            } => {
+                debug_assert_eq!(*depth, channels * geometry.kernel[0] * geometry.kernel[1]);
+                columns.resize(depth * geometry.out_height * geometry.out_width, 0.0);
+                im2col(image, geometry, columns);
+                matmul(values, columns, out, *rows, *depth, accumulate);
+            }
             #[cfg(target_arch = "x86_64")]
-            Weights::Avx512(packed) => avx512::matmul(packed, columns, out, scratch, accumulate),
+            Weights::Avx512(packed) => {
+                avx512::pack_image(image, geometry, channels, columns);
+                avx512::multiply_panels(packed, columns, out, accumulate);
+            }
         }
     }
 }
@@ -284,7 +293,7 @@ mod tests {
                 let mut expected = initial.clone();
                 matmul(&weight, &columns, &mut expected, rows, depth, accumulate);
                 let mut actual = initial;
-                avx512::matmul(&packed, &columns, &mut actual, &mut Vec::new(), accumulate);
+                avx512::matmul(&packed, &columns, &mut actual, accumulate);
                 let difference = expected
                     .iter()
                     .zip(&actual)
@@ -295,6 +304,81 @@ mod tests {
                     "{rows}x{depth}x{n}, accumulate {accumulate}: {difference}"
                 );
             }
+        }
+    }
+
+    /// The packed patches of the AVX-512 path, where the CPU has it, against im2col and the
+    /// gemm crate, on geometries whose output rows straddle panels of 32 positions.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn packed_patches_match_im2col() {
+        if !avx512::is_available() {
+            // NOTE: without AVX-512F only the im2col path runs, so nothing here is compared.
+            return;
+        }
+        let mut rng = StdRng::seed_from_u64(9);
+        // (channels, height, width, kernel, stride, dilation, padding start, padding end)
+        let cases = [
+            (3, 32, 32, [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]),
+            (4, 10, 12, [3, 3], [1, 1], [2, 2], [2, 2], [2, 2]),
+            (2, 7, 5, [5, 5], [1, 1], [1, 1], [2, 2], [2, 2]),
+            (3, 11, 9, [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]),
+            (2, 13, 13, [7, 7], [2, 3], [1, 1], [3, 3], [3, 3]),
+            (1, 3, 40, [1, 3], [1, 1], [1, 1], [0, 4], [0, 0]),
+        ];
+        for (channels, height, width, kernel, stride, dilation, start, end) in cases {
+            let out_size = |size: usize, axis: usize| {
+                let span = dilation[axis] * (kernel[axis] - 1) + 1;
+                (size + start[axis] + end[axis] - span) / stride[axis] + 1
+            };
+            let geometry = Geometry {
+                height,
+                width,
+                kernel,
+                stride,
+                dilation,
+                padding_start: start,
+                out_height: out_size(height, 0),
+                out_width: out_size(width, 1),
+            };
+            let rows = 13;
+            let depth = channels * kernel[0] * kernel[1];
+            let positions = geometry.out_height * geometry.out_width;
+            let image = random_values(channels * height * width, &mut rng);
+            let weight = random_values(rows * depth, &mut rng);
+            let row_major = Weights::RowMajor {
+                values: weight.clone(),
+                rows,
+                depth,
+            };
+            let packed = Weights::new(weight, rows, depth);
+            let mut expected = vec![0.0; rows * positions];
+            row_major.multiply(
+                &image,
+                &geometry,
+                channels,
+                &mut Vec::new(),
+                &mut expected,
+                false,
+            );
+            // Stale values in the scratch buffer must not leak into the result.
+            let mut scratch = vec![f32::NAN; 3 * depth * 32];
+            let mut actual = vec![f32::NAN; rows * positions];
+            packed.multiply(
+                &image,
+                &geometry,
+                channels,
+                &mut scratch,
+                &mut actual,
+                false,
+            );
+            assert!(actual.iter().all(|value| value.is_finite()), "{geometry:?}");
+            let difference = expected
+                .iter()
+                .zip(&actual)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(difference < 1e-4, "{geometry:?}: {difference}");
         }
     }
 }
