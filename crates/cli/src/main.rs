@@ -7,6 +7,7 @@ mod estimators;
 mod evaluate;
 mod export;
 mod flops;
+mod interrupt;
 mod logging;
 mod output;
 mod plot;
@@ -48,6 +49,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.verbose);
+    interrupt::install();
     let result = match cli.command {
         Command::Search(args) => search::run(args),
         Command::Evaluate(args) => evaluate::run(args),

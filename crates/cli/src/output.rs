@@ -31,13 +31,7 @@ impl OutputFolder {
     /// When the folder already contains a search, so that no result is overwritten, or when it
     /// cannot be created.
     pub fn create(path: &Path) -> Result<Self, CliError> {
-        if let Some(existing) = SEARCH_FILES.iter().find(|file| path.join(file).exists()) {
-            return Err(CliError::new(format!(
-                "output folder {} already contains a search ({existing} exists)",
-                path.display()
-            ))
-            .with_hint("choose another --out, or remove the folder to start over"));
-        }
+        Self::check_free(path)?;
         fs::create_dir_all(path).map_err(|error| {
             CliError::new(format!(
                 "cannot create output folder {}: {error}",
@@ -47,6 +41,25 @@ impl OutputFolder {
         Ok(OutputFolder {
             path: path.to_path_buf(),
         })
+    }
+
+    /// Checks that `path` can receive a new search without overwriting one.
+    ///
+    /// # Errors
+    ///
+    /// When the folder already contains a search.
+    pub fn check_free(path: &Path) -> Result<(), CliError> {
+        match SEARCH_FILES.iter().find(|file| path.join(file).exists()) {
+            Some(existing) => Err(CliError::new(format!(
+                "output folder {} already contains a search ({existing} exists)",
+                path.display()
+            ))
+            .with_hint(format!(
+                "continue it with: rwenas search --resume {}, or choose another --out",
+                path.display()
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Opens the folder of a stopped search.
@@ -133,17 +146,20 @@ impl OutputFolder {
         self.write_atomic(name, text.as_bytes())
     }
 
-    /// Writes the front as CSV to `name`.
+    /// Writes the front as CSV to `name`. The objective column is `rwe_error` in a search
+    /// driven by RWE and `objective` otherwise.
     pub fn write_front_csv(&self, name: &str, front: &[EvaluationRecord]) -> Result<(), CliError> {
-        let mut text = String::from("rank,rwe_error,flops,params,genome\n");
+        let rwe = front.iter().all(|record| record.estimator == "rwe");
+        let column = if rwe { "rwe_error" } else { "objective" };
+        let mut text = format!("rank,{column},flops,params,genome\n");
         for (index, record) in front.iter().enumerate() {
             let genome: Vec<String> = record.genome.iter().map(i64::to_string).collect();
             text.push_str(&format!(
                 "{},{},{},{},{}\n",
                 index + 1,
                 record
-                    .rwe_error
-                    .map_or(String::new(), |error| error.to_string()),
+                    .objective
+                    .map_or(String::new(), |objective| objective.to_string()),
                 record.flops,
                 record.params,
                 genome.join(" ")
@@ -222,8 +238,8 @@ fn write_error(path: &Path, error: std::io::Error) -> CliError {
 
 /// Formats the one-line summary of a generation.
 pub fn summary_line(summary: &GenerationSummary, generations: usize, label: &str) -> String {
-    let errors = summary.front.iter().filter_map(|record| record.rwe_error);
-    let best = errors.fold(f64::INFINITY, f64::min);
+    let objectives = summary.front.iter().filter_map(|record| record.objective);
+    let best = objectives.fold(f64::INFINITY, f64::min);
     let flops = summary.front.iter().map(|record| record.flops);
     let (low, high) = flops.fold((u64::MAX, 0), |(low, high), value| {
         (low.min(value), high.max(value))
@@ -259,15 +275,16 @@ pub fn front_table(front: &[EvaluationRecord], label: &str) -> String {
     );
     for (index, record) in front.iter().enumerate() {
         let error = record
-            .rwe_error
+            .objective
             .map_or("failed".to_string(), crate::estimators::format_objective);
-        // The genotype line is the one-line form of a micro architecture; other spaces
-        // show their first line.
-        let lines = || record.architecture.lines();
-        let architecture = lines()
+        // The genotype line is the one-line form of a micro architecture. Other spaces
+        // describe theirs over several lines, so the table shows the genome instead.
+        // `rwenas export --front DIR --index K --format text` prints the description.
+        let architecture = record
+            .architecture
+            .lines()
             .find_map(|line| line.strip_prefix("genotype: "))
-            .or_else(|| lines().next())
-            .unwrap_or_default();
+            .map_or_else(|| compact_genome(&record.genome), str::to_string);
         table.push_str(&format!(
             "{:>4}  {:>10}  {:>11.3}  {:>9}  {}\n",
             index + 1,
@@ -278,4 +295,40 @@ pub fn front_table(front: &[EvaluationRecord], label: &str) -> String {
         ));
     }
     table
+}
+
+/// Formats a genome on one line: its digits run together when every gene is a single
+/// digit (the bits of a macro genome), and are separated by commas otherwise.
+fn compact_genome(genome: &[i64]) -> String {
+    let genes: Vec<String> = genome.iter().map(i64::to_string).collect();
+    let separator = if genome.iter().all(|gene| (0..10).contains(gene)) {
+        ""
+    } else {
+        ","
+    };
+    format!("genome {}", genes.join(separator))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_genome_joins_bits() {
+        assert_eq!(compact_genome(&[1, 0, 1]), "genome 101");
+        assert_eq!(compact_genome(&[1, 12, 3]), "genome 1,12,3");
+    }
+
+    #[test]
+    fn front_table_shows_genotype_or_genome() {
+        let mut micro = EvaluationRecord::new(vec![0, 1], "rwe", Some(0.5));
+        micro.architecture = "normal: ...\ngenotype: Genotype(normal=[])".to_string();
+        let mut macro_record = EvaluationRecord::new(vec![1, 0, 1], "rwe", Some(0.6));
+        macro_record.architecture =
+            "phase 0: 32 channels, skip true\n  node 1 <- input".to_string();
+        let table = front_table(&[micro, macro_record], "RWE error");
+        assert!(table.contains("Genotype(normal=[])"), "{table}");
+        assert!(table.contains("genome 101"), "{table}");
+        assert!(!table.contains("phase 0"), "{table}");
+    }
 }

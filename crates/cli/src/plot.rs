@@ -71,8 +71,8 @@ pub fn fronts_svg(
 
 fn point(record: &EvaluationRecord) -> Option<(f64, f64)> {
     record
-        .rwe_error
-        .map(|error| (record.flops as f64 / 1e6, error))
+        .objective
+        .map(|objective| (record.flops as f64 / 1e6, objective))
 }
 
 fn plot_width() -> f64 {
@@ -198,15 +198,10 @@ mod tests {
 
     fn record(flops: u64, error: f64) -> EvaluationRecord {
         EvaluationRecord {
-            genome: vec![0],
-            rwe_error: Some(error),
             flops,
             params: 1,
-            architecture: String::new(),
-            feature_seconds: 0.0,
-            classifier_seconds: 0.0,
-            failure: None,
             generation: Some(0),
+            ..EvaluationRecord::new(vec![0], "rwe", Some(error))
         }
     }
 

@@ -25,11 +25,12 @@ use crate::plot;
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// Continue the stopped search in this folder, with every setting it was started with.
+    /// `--data` may point to the data where it has moved since.
     #[arg(
         long,
         value_name = "DIR",
         conflicts_with_all = [
-            "config", "space", "preset", "data", "out", "seed", "population",
+            "config", "space", "preset", "out", "seed", "population",
             "generations", "train_size", "valid_size", "epochs", "device", "estimator",
         ]
     )]
@@ -54,7 +55,8 @@ pub struct SearchArgs {
     /// Seed of the search and of the networks' random weights [default: 0].
     #[arg(long)]
     seed: Option<u64>,
-    /// Population size (also the offspring per generation).
+    /// Population size. Each generation breeds as many offspring, one more when the
+    /// population is odd because crossover produces children in pairs.
     #[arg(long)]
     population: Option<usize>,
     /// Number of generations, the initial population included.
@@ -109,11 +111,27 @@ impl ConfigFile {
             ))
         })?;
         toml::from_str(&text).map_err(|error| {
-            let message = error.message().to_string();
-            CliError::new(format!("invalid config file {}: {message}", path.display())).with_hint(
-                "valid keys: space, preset, data, seed, population, generations, \
-                     train_size, valid_size, epochs, device, estimator",
-            )
+            let message = error.message();
+            // The span covers the value or key at fault. The message names its line and key.
+            let location = error.span().map(|span| {
+                let line_start = text[..span.start].rfind('\n').map_or(0, |index| index + 1);
+                let line_end = text[span.start..]
+                    .find('\n')
+                    .map_or(text.len(), |index| span.start + index);
+                let line = text[..span.start].matches('\n').count() + 1;
+                let key = text[line_start..line_end]
+                    .split_once('=')
+                    .map(|(key, _)| key.trim().to_string());
+                (line, key)
+            });
+            let mut description = format!("invalid config file {}", path.display());
+            if let Some((line, key)) = location {
+                description.push_str(&format!(", line {line}"));
+                if let Some(key) = key.filter(|key| !message.contains(key.as_str())) {
+                    description.push_str(&format!(" (key {key})"));
+                }
+            }
+            CliError::new(format!("{description}: {message}"))
         })
     }
 }
@@ -146,7 +164,7 @@ pub struct SearchSettings {
     pub space: SpaceKind,
     /// Preset the settings started from.
     pub preset: Preset,
-    /// Data path.
+    /// Data path, absolute so that `--resume` finds it from any working directory.
     pub data: PathBuf,
     /// Seed.
     pub seed: u64,
@@ -221,11 +239,14 @@ impl SearchArgs {
 /// Runs `rwenas search`.
 pub fn run(args: SearchArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.resume {
-        return resume(dir);
+        return resume(dir, args.data.as_deref());
     }
-    let settings = args.settings()?;
+    let mut settings = args.settings()?;
+    settings.data = absolute(&settings.data)?;
     validate(&settings)?;
-    let folder = OutputFolder::create(&args.out)?;
+    // Everything that can be checked is checked before the folder is created, so a
+    // rejected command leaves nothing behind.
+    OutputFolder::check_free(&args.out)?;
     info!(
         space = ?settings.space,
         preset = ?settings.preset,
@@ -245,10 +266,11 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
         download_missing(&settings.data)?;
     }
     let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
-    folder.write_json("config.json", &settings)?;
-
     let space = space_of(settings.space, &data)?;
     let (estimator, estimator_space) = estimator_of(&settings, data, &devices)?;
+
+    let folder = OutputFolder::create(&args.out)?;
+    folder.write_json("config.json", &settings)?;
     run_generations(
         &settings,
         space.as_ref(),
@@ -298,52 +320,99 @@ impl History {
         }
     }
 
-    /// Returns the hypervolume of `front` in the (RWE error, FLOPs) plane with FLOPs divided
-    /// by the reference FLOPs and the reference point (1, 1).
+    /// Returns the hypervolume of `front` in the (error, FLOPs) plane with FLOPs divided
+    /// by the reference FLOPs and the reference point (1, 1). The objective must be an
+    /// error in `[0, 1]`, which only RWE and training give.
     fn hypervolume(&self, front: &[EvaluationRecord]) -> f64 {
         let Some(reference) = self.flops_reference else {
             return 0.0;
         };
         let points: Vec<[f64; 2]> = front
             .iter()
-            .filter_map(|record| Some([record.rwe_error?, record.flops as f64 / reference]))
+            .filter_map(|record| Some([record.objective?, record.flops as f64 / reference]))
             .collect();
         rwenas::nsga2::indicators::hypervolume(&points, &[1.0, 1.0])
     }
 }
 
-/// Continues the search stopped in `dir` after its last completed generation.
-fn resume(dir: &Path) -> Result<(), CliError> {
-    let folder = OutputFolder::open(dir)?;
-    let settings: SearchSettings = folder.read_json("config.json")?;
-    validate(&settings)?;
-    let state = load_checkpoint(dir.join("checkpoint.json")).map_err(|error| {
+/// Returns `path` as an absolute path, without requiring it to exist.
+fn absolute(path: &Path) -> Result<PathBuf, CliError> {
+    std::path::absolute(path).map_err(|error| {
         CliError::new(format!(
-            "cannot read {}: {error}",
-            dir.join("checkpoint.json").display()
+            "cannot resolve the data path {}: {error}",
+            path.display()
         ))
-        .with_hint("the search stopped before its first generation finished; start it again")
-    })?;
+    })
+}
+
+/// Continues the search stopped in `dir` after its last completed generation, reading the
+/// data from `data` when given instead of the saved path. A search stopped before its
+/// first checkpoint starts again from its saved settings.
+fn resume(dir: &Path, data: Option<&Path>) -> Result<(), CliError> {
+    let folder = OutputFolder::open(dir)?;
+    let mut settings: SearchSettings = folder.read_json("config.json")?;
+    validate(&settings)?;
+    if let Some(data) = data {
+        let data = absolute(data)?;
+        if data != settings.data {
+            eprintln!(
+                "reading the data from {} instead of {}",
+                data.display(),
+                settings.data.display()
+            );
+            settings.data = data;
+            folder.write_json("config.json", &settings)?;
+        }
+    }
+
+    let checkpoint = dir.join("checkpoint.json");
+    let state = if checkpoint.exists() {
+        let state = load_checkpoint(&checkpoint).map_err(|error| {
+            CliError::new(format!("cannot read {}: {error}", checkpoint.display())).with_hint(
+                format!(
+                    "the checkpoint is damaged; remove {} to run the search again from the start",
+                    dir.display()
+                ),
+            )
+        })?;
+        Some(state)
+    } else {
+        None
+    };
 
     // Records of a generation that finished evaluating but not checkpointing are dropped:
     // that generation runs again and, being deterministic, writes the same records.
-    let completed = state.generations_completed;
+    let completed = state
+        .as_ref()
+        .map_or(0, |state| state.generations_completed);
     let records: Vec<EvaluationRecord> = folder
         .read_jsonl("evaluations.jsonl")?
         .into_iter()
         .filter(|record: &EvaluationRecord| record.generation.is_some_and(|g| g < completed))
         .collect();
-    folder.rewrite_jsonl("evaluations.jsonl", &records)?;
 
     let devices = parse_devices(&settings.device)?;
-    let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
+    let data =
+        load_data(&settings.data, settings.train_size, settings.valid_size).map_err(|error| {
+            error.with_hint(format!(
+                "if the data has moved, pass its new path: rwenas search --resume {} --data PATH",
+                dir.display()
+            ))
+        })?;
     let space = space_of(settings.space, &data)?;
     let (estimator, estimator_space) = estimator_of(&settings, data, &devices)?;
-    eprintln!(
-        "resuming {} after generation {completed} of {}",
-        dir.display(),
-        settings.generations
-    );
+    folder.rewrite_jsonl("evaluations.jsonl", &records)?;
+    match &state {
+        Some(_) => eprintln!(
+            "resuming {} after generation {completed} of {}",
+            dir.display(),
+            settings.generations
+        ),
+        None => eprintln!(
+            "{} stopped before its first generation finished; starting it again",
+            dir.display()
+        ),
+    }
     info!(
         folder = %dir.display(),
         completed,
@@ -356,7 +425,7 @@ fn resume(dir: &Path) -> Result<(), CliError> {
         space.as_ref(),
         (estimator.as_ref(), estimator_space.as_deref()),
         &folder,
-        Some((state, records)),
+        state.map(|state| (state, records)),
     )
 }
 
@@ -488,7 +557,7 @@ pub fn download_missing(path: &Path) -> Result<(), CliError> {
 /// Loads the training and test images of the data set at `path`.
 pub fn load_sets(path: &Path) -> Result<TrainTestSets, CliError> {
     let source = DataSource::detect(path).map_err(|error| {
-        CliError::new(format!("no data set found at {}: {error}", path.display())).with_hint(
+        CliError::new(error.to_string()).with_hint(
             "pass --data with a cifar-10-batches-bin folder, an image folder or a .tar.gz \
                  of one (CIFAR-10: https://www.cs.toronto.edu/~kriz/cifar.html)",
         )
@@ -552,6 +621,10 @@ pub fn run_generations(
     };
 
     let mut history = History::load(folder, search.completed())?;
+    crate::interrupt::set_resume_hint(format!(
+        "continue the search with: rwenas search --resume {}",
+        folder.path().display()
+    ));
     let start = Instant::now();
     while !search.is_finished() {
         let generation = search.completed();
@@ -580,11 +653,15 @@ pub fn run_generations(
             "checkpoint written"
         );
         history.add(&summary);
-        eprintln!(
-            "{}, hypervolume {:.4}",
-            output::summary_line(&summary, search.generations(), &label),
-            history.hypervolume(&summary.front)
-        );
+        let mut line = output::summary_line(&summary, search.generations(), &label);
+        // A proxy's negated score has no fixed range, so no fixed reference point.
+        if matches!(settings.estimator.as_str(), "rwe" | "train") {
+            line.push_str(&format!(
+                ", hypervolume {:.4}",
+                history.hypervolume(&summary.front)
+            ));
+        }
+        eprintln!("{line}");
     }
 
     let front = search.front();

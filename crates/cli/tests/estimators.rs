@@ -8,7 +8,10 @@ use common::{failing, read_json, run, search_command};
 fn naswot_drives_a_search() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("search");
-    run(search_command(&out, "2", "4", "2", "1").args(["--estimator", "naswot"]));
+    let output = run(search_command(&out, "2", "4", "2", "1").args(["--estimator", "naswot"]));
+    // A proxy's negated score has no fixed range, so no hypervolume is printed.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("hypervolume"), "stderr: {stderr}");
 
     let config = read_json(&out.join("config.json"));
     assert_eq!(config["estimator"], "naswot");
@@ -18,9 +21,13 @@ fn naswot_drives_a_search() {
     for entry in front {
         // The objective of a proxy is its negated score; NASWOT's log-determinant of 16
         // images is far above 0 for any network with ReLUs.
-        let objective = entry["rwe_error"].as_f64().expect("a scored entry");
+        let objective = entry["objective"].as_f64().expect("a scored entry");
         assert!(objective < 0.0, "{entry}");
+        assert_eq!(entry["estimator"], "naswot");
+        assert!(entry["rwe_error"].is_null(), "{entry}");
     }
+    let csv = std::fs::read_to_string(out.join("front.csv")).unwrap();
+    assert!(csv.starts_with("rank,objective,"), "{csv}");
 }
 
 #[test]

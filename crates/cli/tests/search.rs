@@ -114,6 +114,153 @@ fn killed_search_resumes_to_same_front() {
     assert_eq!(genomes.len(), count, "a genome was evaluated twice");
 }
 
+/// Waits until the search writing to `dir` has checkpointed its first generation.
+fn wait_for_checkpoint(dir: &Path) {
+    let start = Instant::now();
+    while !dir.join("checkpoint.json").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no checkpoint was written"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn interrupted_search_prints_resume_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let stopped = dir.path().join("stopped");
+    run(&mut small_search(&whole, "8"));
+
+    let child = small_search(&stopped, "8")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rwenas starts");
+    wait_for_checkpoint(&stopped);
+    let signal = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signal.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "stderr: {stderr}");
+    assert!(stderr.contains("interrupted"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("rwenas search --resume"),
+        "stderr: {stderr}"
+    );
+    assert!(!stopped.join("front.json").exists());
+
+    let mut resume = Command::new(env!("CARGO_BIN_EXE_rwenas"));
+    resume.arg("search").arg("--resume").arg(&stopped);
+    run(&mut resume);
+    assert_eq!(front_of(&whole), front_of(&stopped));
+}
+
+#[test]
+fn search_stopped_before_checkpoint_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    run(&mut small_search(&whole, "9"));
+
+    // A search stopped during its first generation: its settings and part of the first
+    // generation's evaluations, with no checkpoint.
+    let stopped = dir.path().join("stopped");
+    std::fs::create_dir(&stopped).unwrap();
+    std::fs::copy(whole.join("config.json"), stopped.join("config.json")).unwrap();
+    let lines = std::fs::read_to_string(whole.join("evaluations.jsonl")).unwrap();
+    let first: String = lines
+        .lines()
+        .take(2)
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(stopped.join("evaluations.jsonl"), first).unwrap();
+
+    let mut resume = Command::new(env!("CARGO_BIN_EXE_rwenas"));
+    resume.arg("search").arg("--resume").arg(&stopped);
+    let output = run(&mut resume);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("starting it again"), "stderr: {stderr}");
+    assert_eq!(front_of(&whole), front_of(&stopped));
+    let evaluations = std::fs::read_to_string(stopped.join("evaluations.jsonl")).unwrap();
+    assert_eq!(evaluations.lines().count(), lines.lines().count());
+}
+
+#[test]
+fn resume_works_from_another_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    // The data is given relative to the first working directory.
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for file in ["data_batch_1.bin", "test_batch.bin", "batches.meta.txt"] {
+        std::fs::copy(cifar_batches().join(file), data.join(file)).unwrap();
+    }
+    let out = dir.path().join("search");
+    let mut child = common::rwenas(&["search", "--preset", "quick", "--data", "data"])
+        .current_dir(dir.path())
+        .arg("--out")
+        .arg(&out)
+        .args(["--no-download", "--seed", "10", "--population", "4"])
+        .args([
+            "--generations",
+            "3",
+            "--train-size",
+            "100",
+            "--valid-size",
+            "50",
+        ])
+        .args(["--epochs", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("rwenas starts");
+    wait_for_checkpoint(&out);
+    child.kill().expect("kill the search");
+    child.wait().unwrap();
+    let saved = read_json(&out.join("config.json"));
+    assert_eq!(saved["data"], data.to_str().unwrap());
+
+    // Resumed from the filesystem root, where `data` means nothing.
+    let mut resume = Command::new(env!("CARGO_BIN_EXE_rwenas"));
+    resume
+        .current_dir("/")
+        .arg("search")
+        .arg("--resume")
+        .arg(&out);
+    run(&mut resume);
+    assert!(out.join("front.json").exists());
+}
+
+#[test]
+fn resume_reads_moved_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    run(&mut small_search(&whole, "11"));
+    let stopped = dir.path().join("stopped");
+    std::fs::create_dir(&stopped).unwrap();
+    let mut config = read_json(&whole.join("config.json"));
+    config["data"] = serde_json::json!(dir.path().join("moved").to_str().unwrap());
+    std::fs::write(stopped.join("config.json"), config.to_string()).unwrap();
+
+    let mut resume = Command::new(env!("CARGO_BIN_EXE_rwenas"));
+    resume.arg("search").arg("--resume").arg(&stopped);
+    let output = resume.output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--data"), "stderr: {stderr}");
+
+    let mut resume = Command::new(env!("CARGO_BIN_EXE_rwenas"));
+    resume.arg("search").arg("--resume").arg(&stopped);
+    resume.arg("--data").arg(cifar_batches());
+    run(&mut resume);
+    assert_eq!(front_of(&whole), front_of(&stopped));
+    let saved = read_json(&stopped.join("config.json"));
+    assert_eq!(saved["data"], cifar_batches().to_str().unwrap());
+}
+
 #[test]
 fn missing_data_says_where_it_looked() {
     let dir = tempfile::tempdir().unwrap();
@@ -130,7 +277,7 @@ fn missing_data_says_where_it_looked() {
     ]);
     assert!(stderr.contains("nothing-here"), "stderr: {stderr}");
     assert!(stderr.contains("--data"), "stderr: {stderr}");
-    assert!(!out.join("config.json").exists());
+    assert!(!out.exists(), "a rejected search created its output folder");
 }
 
 #[test]
@@ -193,6 +340,7 @@ fn existing_search_is_not_overwritten() {
         stderr.contains("already contains a search"),
         "stderr: {stderr}"
     );
+    assert!(stderr.contains("--resume"), "stderr: {stderr}");
     assert_eq!(
         std::fs::read_to_string(out.join("front.json")).unwrap(),
         "[]"
@@ -214,6 +362,24 @@ fn config_file_typo_is_rejected() {
     ]);
     assert!(stderr.contains("search.toml"), "stderr: {stderr}");
     assert!(stderr.contains("generashuns"), "stderr: {stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn config_file_type_error_names_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("search.toml");
+    std::fs::write(&config, "seed = 3\npopulation = \"four\"\n").unwrap();
+    let out = dir.path().join("out");
+    let stderr = failing(&[
+        "search",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stderr.contains("line 2"), "stderr: {stderr}");
+    assert!(stderr.contains("key population"), "stderr: {stderr}");
     assert!(!out.exists());
 }
 

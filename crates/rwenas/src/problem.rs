@@ -88,15 +88,8 @@ impl<'a> NasProblem<'a> {
 
     fn failed(&self, genome: &Genome, message: String) -> EvaluationError {
         self.record(EvaluationRecord {
-            genome: genome.genes().to_vec(),
-            rwe_error: None,
-            flops: 0,
-            params: 0,
-            architecture: String::new(),
-            feature_seconds: 0.0,
-            classifier_seconds: 0.0,
             failure: Some(message.clone()),
-            generation: None,
+            ..EvaluationRecord::new(genome.genes().to_vec(), self.estimator.name(), None)
         });
         EvaluationError::new(message)
     }
@@ -113,15 +106,16 @@ impl NasProblem<'_> {
             Ok(score) if score.error.is_finite() => {
                 let architecture = self.space.describe(genome).unwrap_or_default();
                 self.record(EvaluationRecord {
-                    genome: genome.genes().to_vec(),
-                    rwe_error: Some(score.error),
                     flops: counts.macs,
                     params: counts.params,
                     architecture,
                     feature_seconds: score.feature_seconds,
                     classifier_seconds: score.classifier_seconds,
-                    failure: None,
-                    generation: None,
+                    ..EvaluationRecord::new(
+                        genome.genes().to_vec(),
+                        self.estimator.name(),
+                        Some(score.error),
+                    )
                 });
                 Ok(Evaluation::new(vec![score.error, counts.macs as f64]))
             }

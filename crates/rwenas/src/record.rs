@@ -2,14 +2,25 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Name of the random-weight evaluation estimator.
+const RWE: &str = "rwe";
+
 /// One evaluated architecture.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredRecord")]
 pub struct EvaluationRecord {
     /// The genome, one integer per gene.
     pub genome: Vec<i64>,
-    /// Validation error of the random-weight evaluation, a fraction in `[0, 1]`; `None` when
-    /// the evaluation failed. A search driven by another estimator stores that estimator's
-    /// objective here ([`Score::error`](crate::Score::error)).
+    /// Name of the estimator that scored the architecture: `rwe`, `train` or a zero-cost
+    /// proxy ([`Estimator::name`](crate::Estimator::name)).
+    pub estimator: String,
+    /// The accuracy objective that the search minimises ([`Score::error`](crate::Score::error)):
+    /// a validation error in `[0, 1]` for `rwe` and `train`, the negated score for a
+    /// zero-cost proxy. `None` when the evaluation failed.
+    pub objective: Option<f64>,
+    /// Validation error of the random-weight evaluation, a fraction in `[0, 1]`: the
+    /// objective of a search driven by RWE. `None` when another estimator scored the
+    /// architecture or the evaluation failed.
     pub rwe_error: Option<f64>,
     /// Multiply-accumulates of one forward pass of one image (`conv-linear` convention).
     pub flops: u64,
@@ -28,4 +39,113 @@ pub struct EvaluationRecord {
     /// population); set when the record is written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<usize>,
+}
+
+impl EvaluationRecord {
+    /// Creates the record of an architecture that `estimator` scored with `objective`, or
+    /// that failed when `objective` is `None`. Fills `rwe_error` for the RWE estimator.
+    pub fn new(genome: Vec<i64>, estimator: &str, objective: Option<f64>) -> Self {
+        EvaluationRecord {
+            genome,
+            estimator: estimator.to_string(),
+            objective,
+            rwe_error: if estimator == RWE { objective } else { None },
+            flops: 0,
+            params: 0,
+            architecture: String::new(),
+            feature_seconds: 0.0,
+            classifier_seconds: 0.0,
+            failure: None,
+            generation: None,
+        }
+    }
+}
+
+/// The stored form of a record. Records written before `estimator` and `objective`
+/// existed come from RWE searches, so their `rwe_error` is the objective.
+#[derive(Deserialize)]
+struct StoredRecord {
+    genome: Vec<i64>,
+    #[serde(default)]
+    estimator: Option<String>,
+    #[serde(default)]
+    objective: Option<f64>,
+    #[serde(default)]
+    rwe_error: Option<f64>,
+    flops: u64,
+    params: u64,
+    architecture: String,
+    feature_seconds: f64,
+    classifier_seconds: f64,
+    #[serde(default)]
+    failure: Option<String>,
+    #[serde(default)]
+    generation: Option<usize>,
+}
+
+impl From<StoredRecord> for EvaluationRecord {
+    fn from(stored: StoredRecord) -> Self {
+        let estimator = stored.estimator.unwrap_or_else(|| RWE.to_string());
+        let objective = stored.objective.or(if estimator == RWE {
+            stored.rwe_error
+        } else {
+            None
+        });
+        EvaluationRecord {
+            genome: stored.genome,
+            estimator,
+            objective,
+            rwe_error: stored.rwe_error,
+            flops: stored.flops,
+            params: stored.params,
+            architecture: stored.architecture,
+            feature_seconds: stored.feature_seconds,
+            classifier_seconds: stored.classifier_seconds,
+            failure: stored.failure,
+            generation: stored.generation,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rwe_record_fills_rwe_error() {
+        let record = EvaluationRecord::new(vec![1, 2], "rwe", Some(0.6));
+        assert_eq!(record.objective, Some(0.6));
+        assert_eq!(record.rwe_error, Some(0.6));
+    }
+
+    #[test]
+    fn proxy_record_leaves_rwe_error_empty() {
+        let record = EvaluationRecord::new(vec![1, 2], "synflow", Some(-1e20));
+        assert_eq!(record.objective, Some(-1e20));
+        assert_eq!(record.rwe_error, None);
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["estimator"], "synflow");
+        assert_eq!(json["objective"], -1e20);
+        assert!(json["rwe_error"].is_null());
+    }
+
+    #[test]
+    fn json_round_trip_keeps_record() {
+        let mut record = EvaluationRecord::new(vec![3, 0, 1], "rwe", Some(0.625));
+        record.flops = 1_000;
+        record.generation = Some(2);
+        let json = serde_json::to_string(&record).unwrap();
+        let read: EvaluationRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(read, record);
+    }
+
+    #[test]
+    fn record_without_objective_reads_rwe_error() {
+        let json = r#"{"genome":[1],"rwe_error":0.7,"flops":5,"params":6,
+            "architecture":"","feature_seconds":1.0,"classifier_seconds":0.5}"#;
+        let record: EvaluationRecord = serde_json::from_str(json).unwrap();
+        assert_eq!(record.estimator, "rwe");
+        assert_eq!(record.objective, Some(0.7));
+        assert_eq!(record.rwe_error, Some(0.7));
+    }
 }

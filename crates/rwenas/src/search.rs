@@ -11,7 +11,8 @@ use crate::{EvaluationRecord, NasProblem};
 /// Settings of the evolutionary search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SearchConfig {
-    /// Individuals kept after each generation; also the number of offspring per generation.
+    /// Individuals kept after each generation. Each generation breeds as many offspring,
+    /// one more for an odd population because crossover produces children in pairs.
     pub population: usize,
     /// Generations, counting the initial population as the first.
     pub generations: usize,
@@ -166,8 +167,8 @@ impl<'a> Search<'a> {
         }
         front.sort_by(|a, b| {
             a.flops.cmp(&b.flops).then(
-                a.rwe_error
-                    .partial_cmp(&b.rwe_error)
+                a.objective
+                    .partial_cmp(&b.objective)
                     .unwrap_or(std::cmp::Ordering::Equal),
             )
         });

@@ -50,7 +50,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         "RWE error", "MFLOPs", "params"
     );
     for record in search.front() {
-        let error = record.rwe_error.unwrap_or(f64::NAN);
+        let error = record.objective.unwrap_or(f64::NAN);
         let mflops = record.flops as f64 / 1e6;
         println!(
             "{error:>9.4}  {mflops:>8.2}  {:>7}  {:?}",

@@ -10,27 +10,36 @@ use crate::network::{Graph, Layer, NodeId};
 
 /// An operation applied to one input of a block, as named in DARTS (quark0/darts) and
 /// NSGA-Net (ianwhale/nsga-net). The discriminant is the operation's gene value in NSGA-Net's
-/// micro space.
+/// micro space. Serde writes the DARTS names (`sep_conv_3x3`) and also reads the names
+/// without the underscore before the kernel size (`sep_conv3x3`) that earlier versions wrote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     /// 3x3 max pooling, padding 1.
+    #[serde(rename = "max_pool_3x3", alias = "max_pool3x3")]
     MaxPool3x3 = 0,
     /// 3x3 average pooling, padding 1, padded positions excluded from the divisor.
+    #[serde(rename = "avg_pool_3x3", alias = "avg_pool3x3")]
     AvgPool3x3 = 1,
     /// Identity, or a factorized reduction at stride 2.
     SkipConnect = 2,
     /// Two stacked ReLU, depthwise 3x3, pointwise 1x1, batch norm.
+    #[serde(rename = "sep_conv_3x3", alias = "sep_conv3x3")]
     SepConv3x3 = 3,
     /// Two stacked ReLU, depthwise 5x5, pointwise 1x1, batch norm.
+    #[serde(rename = "sep_conv_5x5", alias = "sep_conv5x5")]
     SepConv5x5 = 4,
     /// ReLU, depthwise 3x3 with dilation 2, pointwise 1x1, batch norm.
+    #[serde(rename = "dil_conv_3x3", alias = "dil_conv3x3")]
     DilConv3x3 = 5,
     /// ReLU, depthwise 5x5 with dilation 2, pointwise 1x1, batch norm.
+    #[serde(rename = "dil_conv_5x5", alias = "dil_conv5x5")]
     DilConv5x5 = 6,
     /// Two stacked ReLU, depthwise 7x7, pointwise 1x1, batch norm.
+    #[serde(rename = "sep_conv_7x7", alias = "sep_conv7x7")]
     SepConv7x7 = 7,
     /// ReLU, 1x7 convolution, 7x1 convolution, batch norm.
+    #[serde(rename = "conv_7x1_1x7", alias = "conv7x1_1x7")]
     Conv7x1_1x7 = 8,
 }
 
@@ -240,6 +249,17 @@ mod tests {
         graph.output = output;
         graph.shapes([channels, 16, 16]).unwrap();
         graph.parameters()
+    }
+
+    #[test]
+    fn serde_uses_darts_names() {
+        for operation in Operation::ALL {
+            let json = serde_json::to_string(&operation).unwrap();
+            assert_eq!(json, format!("\"{}\"", operation.name()));
+            assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), operation);
+        }
+        let earlier: Operation = serde_json::from_str("\"sep_conv3x3\"").unwrap();
+        assert_eq!(earlier, Operation::SepConv3x3);
     }
 
     #[test]

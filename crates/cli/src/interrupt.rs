@@ -1,0 +1,37 @@
+//! What the program does when Ctrl-C (SIGINT) stops a long command.
+//!
+//! Every command writes its results atomically or as synced lines, so stopping at any
+//! moment loses at most the work since the last checkpoint. The handler only prints how
+//! to continue.
+
+use std::sync::{Mutex, PoisonError};
+
+/// Exit status of a program stopped by SIGINT, as shells report it (128 + 2).
+const INTERRUPTED: i32 = 130;
+
+/// The line the handler prints after "interrupted", set by the running command.
+static RESUME_HINT: Mutex<Option<String>> = Mutex::new(None);
+
+/// Installs the Ctrl-C handler. It prints how to continue the running command, when the
+/// command set a hint with [`set_resume_hint`], and exits with status 130.
+pub fn install() {
+    let installed = ctrlc::set_handler(|| {
+        let hint = RESUME_HINT
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match hint {
+            Some(hint) => eprintln!("\ninterrupted; {hint}"),
+            None => eprintln!("\ninterrupted"),
+        }
+        std::process::exit(INTERRUPTED);
+    });
+    if let Err(error) = installed {
+        tracing::warn!(%error, "cannot install the Ctrl-C handler; Ctrl-C stops without a hint");
+    }
+}
+
+/// Sets the line that explains how to continue the command after Ctrl-C.
+pub fn set_resume_hint(hint: impl Into<String>) {
+    *RESUME_HINT.lock().unwrap_or_else(PoisonError::into_inner) = Some(hint.into());
+}
