@@ -8,7 +8,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use image::{ImageFormat, RgbImage};
 use rwenas_rwe::data::{
-    DataError, DataSource, load_cifar10_binary, load_cifar100_binary, load_image_folder,
+    DataError, DataSource, Split, load_cifar10_binary, load_cifar100_binary, load_image_folder,
     load_image_tar_gz,
 };
 
@@ -359,14 +359,85 @@ fn detect_each_layout() {
 }
 
 #[test]
-fn detect_nothing_explains_where() {
+fn detect_absent_path_reported() {
     let temp = tempfile::tempdir().unwrap();
-    for path in [temp.path().to_path_buf(), temp.path().join("absent")] {
-        let error = DataSource::detect(&path).unwrap_err();
-        assert!(matches!(error, DataError::NotFound { .. }), "{error}");
-        let message = error.to_string();
-        assert!(message.contains(&path.display().to_string()), "{message}");
-        assert!(message.contains("cifar-10-batches-bin"), "{message}");
-        assert!(message.contains("cs.toronto.edu"), "{message}");
+    let path = temp.path().join("absent");
+    let error = DataSource::detect(&path).unwrap_err();
+    assert!(matches!(error, DataError::PathNotFound { .. }), "{error}");
+    let message = error.to_string();
+    assert_eq!(
+        message,
+        format!("data path {} does not exist", path.display())
+    );
+}
+
+#[test]
+fn detect_empty_folder_lists_layouts_once() {
+    let temp = tempfile::tempdir().unwrap();
+    let path = temp.path();
+    let error = DataSource::detect(path).unwrap_err();
+    assert!(matches!(error, DataError::NotFound { .. }), "{error}");
+    let message = error.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert_eq!(message.matches("no dataset found").count(), 1, "{message}");
+    assert_eq!(
+        message.matches("cifar-10-batches-bin").count(),
+        1,
+        "{message}"
+    );
+    for layout in ["data_batch_*.bin", "train/", ".tar.gz"] {
+        assert!(message.contains(layout), "{layout}: {message}");
     }
+    assert!(!message.contains('\n'), "one line: {message}");
+}
+
+#[test]
+fn detect_other_file_is_rejected() {
+    let temp = tempfile::tempdir().unwrap();
+    let path = temp.path().join("data_batch_1.bin");
+    fs::write(&path, [0u8; RECORD]).unwrap();
+    let error = DataSource::detect(&path).unwrap_err();
+    assert!(matches!(error, DataError::NotFound { .. }), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("data_batch_1.bin"), "{message}");
+    assert!(message.contains("a folder or a `.tar.gz`"), "{message}");
+}
+
+#[test]
+fn detect_two_archives_is_ambiguous() {
+    let temp = tempfile::tempdir().unwrap();
+    let members = folder_members("");
+    write_tar(&temp.path().join("a.tar.gz"), &members);
+    write_tar(&temp.path().join("b.tgz"), &members);
+    let error = DataSource::detect(temp.path()).unwrap_err();
+    assert!(matches!(error, DataError::NotFound { .. }), "{error}");
+    assert!(error.to_string().contains("exactly one"), "{error}");
+}
+
+#[test]
+fn empty_split_is_rejected() {
+    let temp = tempfile::tempdir().unwrap();
+    write_cifar10(temp.path(), 20);
+    let sets = load_cifar10_binary(temp.path()).unwrap();
+    for (train, valid, split) in [(Some(0), None, "train"), (None, Some(0), "validation")] {
+        let error = Split::new(&sets.train, train, valid).unwrap_err();
+        assert!(
+            matches!(error, DataError::EmptySplit { split: named } if named == split),
+            "{error}"
+        );
+        assert!(error.to_string().contains("size is 0"), "{error}");
+    }
+}
+
+#[test]
+fn single_counts_are_singular() {
+    let temp = tempfile::tempdir().unwrap();
+    write_cifar10(temp.path(), 20);
+    let sets = load_cifar10_binary(temp.path()).unwrap();
+    let single_image = sets.train.subset(&[0]).unwrap();
+    let error = single_image.subset(&[1]).unwrap_err();
+    assert!(
+        error.to_string().ends_with("a dataset of 1 image"),
+        "{error}"
+    );
 }

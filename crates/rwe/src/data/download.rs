@@ -16,6 +16,7 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 
 use super::DataError;
+use super::error::counted;
 
 /// Expected digest of an archive, as hexadecimal digits in either case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,8 +356,9 @@ fn download_to(
                 return Err(download_error(
                     url,
                     format!(
-                        "the transfer failed after {downloaded} bytes ({error}); {} keeps \
-                         them and the next attempt resumes from there",
+                        "the transfer failed after {} ({error}); {} keeps them and the \
+                         next attempt resumes from there",
+                        counted(downloaded, "byte", "bytes"),
                         part.display()
                     ),
                 ));

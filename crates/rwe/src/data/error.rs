@@ -22,13 +22,14 @@ pub enum DataError {
         /// Expected content of the path and how to provide it.
         hint: String,
     },
-    /// No supported dataset layout was found under a path.
-    #[error(
-        "no dataset found at {path}: looked for {looked_for}. Point the path at a \
-         `cifar-10-batches-bin` folder (the CIFAR-10 binary version from \
-         https://www.cs.toronto.edu/~kriz/cifar.html), a folder that contains one, an image \
-         folder with `train/<class>/` and `test/<class>/`, or a `.tar.gz` of such a folder"
-    )]
+    /// A data path that does not exist.
+    #[error("data path {path} does not exist")]
+    PathNotFound {
+        /// Path that was given.
+        path: PathBuf,
+    },
+    /// No supported dataset layout was found at an existing path.
+    #[error("no dataset found at {path}: looked for {looked_for}")]
     NotFound {
         /// Path that was searched.
         path: PathBuf,
@@ -37,8 +38,9 @@ pub enum DataError {
     },
     /// A CIFAR binary file whose size is not a whole number of records.
     #[error(
-        "{path} is truncated or not a CIFAR binary batch: its size of {size} bytes is not a \
-         multiple of the record size {record_size}; download the file again"
+        "{path} is truncated or not a CIFAR binary batch: its size of {} is not a multiple of \
+         the record size {record_size}; download the file again",
+        counted(*.size, "byte", "bytes")
     )]
     Truncated {
         /// Binary batch file.
@@ -50,8 +52,9 @@ pub enum DataError {
     },
     /// A label outside the list of class names.
     #[error(
-        "{path}: record {record} has label {label}, but only {classes} class names are listed; \
-         check that the class-name file belongs to this dataset"
+        "{path}: record {record} has label {label}, but only {} listed; check that the \
+         class-name file belongs to this dataset",
+        counted(*.classes, "class name is", "class names are")
     )]
     InvalidLabel {
         /// Binary batch file.
@@ -186,6 +189,12 @@ pub enum DataError {
     /// A dataset without images.
     #[error("the dataset contains no images")]
     Empty,
+    /// A requested split size of 0.
+    #[error("requested {split} size is 0; request at least one image per class")]
+    EmptySplit {
+        /// `"train"` or `"validation"`.
+        split: &'static str,
+    },
     /// A dataset whose fields disagree (pixel count, labels, classes).
     #[error("inconsistent dataset: {0}")]
     Inconsistent(String),
@@ -204,8 +213,9 @@ pub enum DataError {
     },
     /// A requested split size larger than a class provides.
     #[error(
-        "requested {split} size {requested} needs {per_class} images of class {class:?}, but its \
-         {split} split has only {available}; request at most {max_total}"
+        "requested {split} size {requested} needs {} of class {class:?}, but its {split} split \
+         has only {available}; request at most {max_total}",
+        counted(*.per_class, "image", "images")
     )]
     SplitTooLarge {
         /// `"train"` or `"validation"`.
@@ -222,13 +232,29 @@ pub enum DataError {
         max_total: usize,
     },
     /// An image index outside the dataset.
-    #[error("image index {index} is out of range for a dataset of {len} images")]
+    #[error(
+        "image index {index} is out of range for a dataset of {}",
+        counted(*.len, "image", "images")
+    )]
     IndexOutOfRange {
         /// Requested index.
         index: usize,
         /// Dataset length.
         len: usize,
     },
+}
+
+/// Returns `count` followed by `singular`, or by `plural` unless `count` is 1.
+pub(crate) fn counted<T>(count: T, singular: &str, plural: &str) -> String
+where
+    T: std::fmt::Display + PartialEq + From<u8>,
+{
+    let noun = if count == T::from(1) {
+        singular
+    } else {
+        plural
+    };
+    format!("{count} {noun}")
 }
 
 impl DataError {

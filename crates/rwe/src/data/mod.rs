@@ -100,9 +100,9 @@ impl ImageDataset {
         let expected = self.len() * self.image_len();
         if self.images.len() != expected {
             return Err(DataError::Inconsistent(format!(
-                "{} pixel bytes for {} images of {}x{}x{} (expected {expected})",
+                "{} pixel bytes for {} of {}x{}x{} (expected {expected})",
                 self.images.len(),
-                self.len(),
+                error::counted(self.len(), "image", "images"),
                 self.channels,
                 self.height,
                 self.width
@@ -114,8 +114,8 @@ impl ImageDataset {
             .find(|&&label| usize::from(label) >= self.num_classes())
         {
             return Err(DataError::Inconsistent(format!(
-                "label {label} but only {} class names",
-                self.num_classes()
+                "label {label} but only {}",
+                error::counted(self.num_classes(), "class name", "class names")
             )));
         }
         Ok(())

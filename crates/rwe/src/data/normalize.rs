@@ -3,6 +3,7 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::error::counted;
 use super::{DataError, ImageDataset};
 
 /// Per-channel mean and standard deviation of pixels scaled to `[0, 1]`.
@@ -73,8 +74,8 @@ impl Normalization {
     ) -> Result<(), DataError> {
         if self.mean.len() != dataset.channels || self.std.len() != dataset.channels {
             return Err(DataError::Inconsistent(format!(
-                "normalisation has {} channels but the images have {}",
-                self.mean.len(),
+                "normalisation has {} but the images have {}",
+                counted(self.mean.len(), "channel", "channels"),
                 dataset.channels
             )));
         }

@@ -20,9 +20,10 @@ pub enum DataSource {
     TarGz(PathBuf),
 }
 
-const LOOKED_FOR: &str = "a `.tar.gz`/`.tgz` file, `data_batch_*.bin` or `train.bin` in the \
-                          folder, a `cifar-10-batches-bin` or `cifar-100-binary` subfolder, a \
-                          `train/` subfolder, or one `.tar.gz`/`.tgz` file in the folder";
+/// The layouts that [`DataSource::detect`] looks for inside a folder, in its order.
+const LOOKED_FOR_IN_FOLDER: &str = "`data_batch_*.bin` or `train.bin` files, a \
+                                    `cifar-10-batches-bin` or `cifar-100-binary` subfolder, a \
+                                    `train/` subfolder, or exactly one `.tar.gz`/`.tgz` file";
 
 impl DataSource {
     /// Detects the layout at `path`.
@@ -34,41 +35,52 @@ impl DataSource {
     /// 4. a `train/` subfolder (image folder),
     /// 5. exactly one `.tar.gz` or `.tgz` file in the folder.
     ///
-    /// The binary versions come first because they load without decoding.
+    /// The binary versions come first because they load without decoding. CIFAR-10's binary
+    /// version is `cifar-10-binary.tar.gz` from <https://www.cs.toronto.edu/~kriz/cifar.html>.
     ///
     /// # Errors
     ///
-    /// [`DataError::NotFound`] when none of these exists, naming where it looked and how to
-    /// get CIFAR-10, and [`DataError::Io`] when the folder cannot be listed.
+    /// [`DataError::PathNotFound`] when `path` does not exist, [`DataError::NotFound`] when
+    /// none of these layouts is there, naming what was looked for, and [`DataError::Io`]
+    /// when the folder cannot be listed.
     pub fn detect(path: &Path) -> Result<DataSource, DataError> {
-        if path.is_file() && is_tar_gz(path) {
-            return Ok(DataSource::TarGz(path.to_path_buf()));
+        if !path.exists() {
+            return Err(DataError::PathNotFound {
+                path: path.to_path_buf(),
+            });
         }
-        if path.is_dir() {
-            if let Some(source) = detect_binary(path)? {
-                return Ok(source);
+        if !path.is_dir() {
+            if is_tar_gz(path) {
+                return Ok(DataSource::TarGz(path.to_path_buf()));
             }
-            for (name, make) in [
-                (
-                    "cifar-10-batches-bin",
-                    DataSource::Cifar10Binary as fn(_) -> _,
-                ),
-                ("cifar-100-binary", DataSource::Cifar100Binary),
-            ] {
-                if path.join(name).is_dir() {
-                    return Ok(make(path.join(name)));
-                }
+            return Err(DataError::NotFound {
+                path: path.to_path_buf(),
+                looked_for: "a folder or a `.tar.gz`/`.tgz` file".to_string(),
+            });
+        }
+        if let Some(source) = detect_binary(path)? {
+            return Ok(source);
+        }
+        for (name, make) in [
+            (
+                "cifar-10-batches-bin",
+                DataSource::Cifar10Binary as fn(_) -> _,
+            ),
+            ("cifar-100-binary", DataSource::Cifar100Binary),
+        ] {
+            if path.join(name).is_dir() {
+                return Ok(make(path.join(name)));
             }
-            if path.join("train").is_dir() {
-                return Ok(DataSource::ImageFolder(path.to_path_buf()));
-            }
-            if let Some(archive) = single_archive(path)? {
-                return Ok(DataSource::TarGz(archive));
-            }
+        }
+        if path.join("train").is_dir() {
+            return Ok(DataSource::ImageFolder(path.to_path_buf()));
+        }
+        if let Some(archive) = single_archive(path)? {
+            return Ok(DataSource::TarGz(archive));
         }
         Err(DataError::NotFound {
             path: path.to_path_buf(),
-            looked_for: LOOKED_FOR.to_string(),
+            looked_for: format!("{LOOKED_FOR_IN_FOLDER} in the folder"),
         })
     }
 

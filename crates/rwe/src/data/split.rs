@@ -28,7 +28,8 @@ impl Split {
     /// # Errors
     ///
     /// [`DataError::Empty`] for a dataset without images, [`DataError::Inconsistent`] for
-    /// invalid labels, [`DataError::SplitNotDivisible`] for a size that is not a multiple of
+    /// invalid labels, [`DataError::EmptySplit`] for a size of 0,
+    /// [`DataError::SplitNotDivisible`] for a size that is not a multiple of
     /// the number of classes and [`DataError::SplitTooLarge`] for a size that a class cannot
     /// provide.
     pub fn new(
@@ -74,6 +75,7 @@ fn select(
     let classes = portions.len();
     let per_class = match requested {
         None => usize::MAX,
+        Some(0) => return Err(DataError::EmptySplit { split }),
         Some(requested) if requested % classes != 0 => {
             return Err(DataError::SplitNotDivisible {
                 split,
