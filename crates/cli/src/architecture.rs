@@ -12,6 +12,7 @@ use rwenas::space::{Network, SearchSpace, SpaceError};
 use serde_json::Value;
 
 use crate::CliError;
+use crate::estimators::counted;
 use crate::flops::{catalogue_cell, genome_error, read_genome, scale_error};
 use crate::output::OutputFolder;
 use crate::search::{SearchSettings, SpaceKind};
@@ -27,7 +28,9 @@ pub struct ArchitectureSource {
     #[arg(long, value_name = "FILE")]
     pub genome: Option<PathBuf>,
     /// Space of the --genome file [default: micro].
-    #[arg(long, value_enum, requires = "genome")]
+    // `ArchitectureSource::check` rejects --space without --genome: with clap 4.6,
+    // `requires = "genome"` accepts any flag of the `architecture` group in its place.
+    #[arg(long, value_enum)]
     pub space: Option<SpaceKind>,
     /// DARTS genotype in the Python text form, `Genotype(normal=[...], normal_concat=[...],
     /// reduce=[...], reduce_concat=[...])`.
@@ -41,8 +44,162 @@ pub struct ArchitectureSource {
     #[arg(long, value_name = "DIR", requires = "index")]
     pub front: Option<PathBuf>,
     /// Entry of the front, from 1.
-    #[arg(long, value_name = "K", requires = "front")]
+    // `ArchitectureSource::check` rejects --index without --front, for the reason of
+    // --space.
+    #[arg(long, value_name = "K")]
     pub index: Option<usize>,
+}
+
+impl ArchitectureSource {
+    /// Rejects `--space` without `--genome` and `--index` without `--front`, which would
+    /// otherwise be ignored.
+    pub fn check(&self) -> Result<(), CliError> {
+        if self.space.is_some() && self.genome.is_none() {
+            return Err(space_without_genome());
+        }
+        if self.index.is_some() && self.front.is_none() {
+            return Err(CliError::new("--index applies only to --front DIR")
+                .with_hint("remove --index, or pass the search folder with --front DIR"));
+        }
+        Ok(())
+    }
+}
+
+/// Returns the error of a `--space` given without `--genome`.
+pub fn space_without_genome() -> CliError {
+    CliError::new("--space applies only to a --genome file").with_hint(
+        "remove --space: --arch, --genotype and --genotype-file name micro cells, and --front \
+         DIR takes the space from the search's config.json",
+    )
+}
+
+/// Value of `--channels`: one count, or one count per phase of a macro network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Channels {
+    /// The initial channels C of a micro network, or the phases C, 2C and 4C of a macro one.
+    Single(usize),
+    /// The channels of each macro phase.
+    Phases(Vec<usize>),
+}
+
+impl std::fmt::Display for Channels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Channels::Single(count) => write!(f, "{count}"),
+            Channels::Phases(counts) => f.write_str(&join_counts(counts)),
+        }
+    }
+}
+
+fn join_counts(counts: &[usize]) -> String {
+    counts
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Parses `--channels`: one count such as `36`, or comma-separated counts such as
+/// `32,64,128`.
+pub fn parse_channels(text: &str) -> Result<Channels, String> {
+    let counts = text
+        .split(',')
+        .map(|part| {
+            let part = part.trim();
+            match part.parse::<usize>() {
+                Ok(0) => Err("channel counts must be at least 1".to_string()),
+                Ok(count) => Ok(count),
+                Err(_) => Err(format!(
+                    "'{part}' is not a channel count; write a positive integer such as 36, or \
+                     one per macro phase such as 32,64,128"
+                )),
+            }
+        })
+        .collect::<Result<Vec<usize>, String>>()?;
+    Ok(match counts.as_slice() {
+        [count] => Channels::Single(*count),
+        _ => Channels::Phases(counts),
+    })
+}
+
+/// Returns the initial channels of a micro network: `channels`, or `default` when not
+/// given.
+pub fn micro_channels(channels: Option<&Channels>, default: usize) -> Result<usize, CliError> {
+    match channels {
+        None => Ok(default),
+        Some(Channels::Single(count)) if count % 2 == 1 => Err(CliError::new(format!(
+            "--channels {count} is odd, but a micro network needs an even number"
+        ))
+        .with_hint(format!(
+            "factorized reductions split the channels into two halves; pass --channels {}",
+            even_neighbours(*count)
+        ))),
+        Some(Channels::Single(count)) => Ok(*count),
+        Some(list @ Channels::Phases(_)) => Err(CliError::new(format!(
+            "--channels {list} sets macro phases, but a micro network takes one initial count"
+        ))
+        .with_hint("pass one even number, such as --channels 36")),
+    }
+}
+
+/// Returns the even numbers next to the odd `count`, such as `34 or 36`, leaving out 0.
+fn even_neighbours(count: usize) -> String {
+    match count {
+        1 => "2".to_string(),
+        _ => format!("{} or {}", count - 1, count + 1),
+    }
+}
+
+/// Number of phases of the macro space.
+pub const MACRO_PHASES: usize = 3;
+
+/// Returns the channels of the macro phases: C, 2C and 4C for one count C, the list as
+/// given, or `default` when not given.
+pub fn macro_channels(
+    channels: Option<&Channels>,
+    default: &[usize],
+) -> Result<Vec<usize>, CliError> {
+    match channels {
+        None => Ok(default.to_vec()),
+        Some(Channels::Single(count)) => [1, 2, 4]
+            .iter()
+            .map(|factor| count.checked_mul(*factor))
+            .collect::<Option<Vec<usize>>>()
+            .ok_or_else(|| {
+                CliError::new(format!("--channels {count} is too large"))
+                    .with_hint("pass a smaller --channels")
+            }),
+        Some(Channels::Phases(counts)) if counts.len() != MACRO_PHASES => {
+            Err(CliError::new(format!(
+                "--channels {} lists {} phases, but the macro space has {MACRO_PHASES}",
+                join_counts(counts),
+                counts.len()
+            ))
+            .with_hint(
+                "pass three counts such as --channels 128,128,128, or one count C for C, 2C \
+                 and 4C",
+            ))
+        }
+        Some(Channels::Phases(counts)) => Ok(counts.clone()),
+    }
+}
+
+/// Writes the channels of macro phases as the `--channels` value that gives them.
+pub fn phases_flag(phases: &[usize]) -> String {
+    match phases {
+        [first, second, third] if *second == 2 * first && *third == 4 * first => first.to_string(),
+        _ => join_counts(phases),
+    }
+}
+
+/// Returns the cells of a micro network: `layers`, or `default` when not given.
+pub fn micro_layers(layers: Option<usize>, default: usize) -> Result<usize, CliError> {
+    match layers {
+        Some(0) => Err(CliError::new("--layers is 0 but must be at least 1")
+            .with_hint("pass the number of cells, reduction cells included, such as --layers 20")),
+        Some(layers) => Ok(layers),
+        None => Ok(default),
+    }
 }
 
 /// The ids of the flags of [`ArchitectureSource`] that name an architecture; exactly one of
@@ -111,6 +268,7 @@ pub fn resolve(
     micro: &dyn Fn() -> Result<MicroScale, CliError>,
     macro_scale: &dyn Fn() -> Result<MacroScale, CliError>,
 ) -> Result<Resolved, CliError> {
+    source.check()?;
     if let Some(dir) = &source.front {
         let (space, genome, architecture) = front_entry(dir, source.index.unwrap_or(0))?;
         let genome = GenomeSource::Front(genome);
@@ -182,7 +340,7 @@ fn resolve_genome(
         }
     };
     let genome = match source {
-        GenomeSource::File(path) => read_genome(path, space.as_ref())?,
+        GenomeSource::File(path) => read_genome(path, space.as_ref(), true)?,
         GenomeSource::Front(genome) => {
             space
                 .validate(&genome)
@@ -230,9 +388,9 @@ fn front_entry(dir: &Path, index: usize) -> Result<(SpaceKind, Genome, String), 
     let front: Vec<EvaluationRecord> = folder.read_json("front.json")?;
     if index == 0 || index > front.len() {
         return Err(CliError::new(format!(
-            "--index {index} is out of range: {} has {} entries",
+            "--index {index} is out of range: {} has {}",
             dir.join("front.json").display(),
-            front.len()
+            counted(front.len(), "entry", "entries")
         ))
         .with_hint(format!("pass --index from 1 to {}", front.len())));
     }
@@ -341,19 +499,19 @@ pub fn genotype_text(genotype: &DartsGenotype, scale: MicroScale, network: &Netw
         return text;
     }
     format!(
-        "genotype: {genotype}\n{} initial channels, {} cells, {} nodes in the backbone\n",
+        "genotype: {genotype}\n{} initial channels, {}, {} in the backbone\n",
         scale.initial_channels,
-        scale.layers,
-        network.backbone.nodes.len()
+        counted(scale.layers, "cell", "cells"),
+        counted(network.backbone.nodes.len(), "node", "nodes")
     )
 }
 
 /// Size of a network trained from scratch, shared by `train` and `evaluate --weights`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct TrainingScale {
-    /// Initial channels of a micro network (default 34), or the channels of every macro
-    /// phase (default 128).
-    pub channels: Option<usize>,
+    /// The `--channels` value: initial channels of a micro network (default 34), or the
+    /// macro phases (default 128 channels each).
+    pub channels: Option<Channels>,
     /// Cells of a micro network (default 20).
     pub layers: Option<usize>,
     /// Whether a micro network has the auxiliary head.
@@ -364,12 +522,15 @@ pub struct TrainingScale {
     pub classes: usize,
 }
 
+/// Channels of every macro phase when training, NSGA-Net's training scale.
+pub const TRAINING_MACRO_CHANNELS: [usize; MACRO_PHASES] = [128; MACRO_PHASES];
+
 impl TrainingScale {
     /// Returns the micro scale: CIFAR layout, 34 initial channels and 20 cells unless given.
     pub fn micro(&self) -> Result<MicroScale, CliError> {
         let scale = MicroScale {
-            initial_channels: self.channels.unwrap_or(34),
-            layers: self.layers.unwrap_or(20),
+            initial_channels: micro_channels(self.channels.as_ref(), 34)?,
+            layers: micro_layers(self.layers, 20)?,
             classes: self.classes,
             input_size: self.input_size,
             auxiliary: self.auxiliary,
@@ -386,8 +547,8 @@ impl TrainingScale {
             classes: self.classes,
             input_size: self.input_size,
             ..MicroScale::imagenet(
-                self.channels.unwrap_or(48),
-                self.layers.unwrap_or(14),
+                micro_channels(self.channels.as_ref(), 48)?,
+                micro_layers(self.layers, 14)?,
                 self.auxiliary,
             )
         };
@@ -404,9 +565,8 @@ impl TrainingScale {
             )
             .with_hint("remove --layers"));
         }
-        let channels = self.channels.unwrap_or(128);
         Ok(MacroScale {
-            channels: vec![channels; 3],
+            channels: macro_channels(self.channels.as_ref(), &TRAINING_MACRO_CHANNELS)?,
             classes: self.classes,
             input_size: self.input_size,
         })

@@ -19,6 +19,7 @@ use crate::search::{SpaceKind, download_missing, load_data, space_of};
 
 /// Arguments of `rwenas correlate`.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct CorrelateArgs {
     /// Search space whose architectures are sampled, at its search scale.
     #[arg(long, value_enum, default_value = "micro")]
@@ -108,6 +109,15 @@ pub fn run(args: CorrelateArgs) -> Result<(), CliError> {
     let device = crate::device::parse(&args.device)?;
     if !args.no_download {
         download_missing(&settings.data)?;
+    } else if !settings.data.exists() {
+        return Err(CliError::new(format!(
+            "data path {} does not exist",
+            settings.data.display()
+        ))
+        .with_hint(
+            "pass --data with a cifar-10-batches-bin folder, an image folder or a .tar.gz of \
+             one, or drop --no-download to download CIFAR-10 into that path",
+        ));
     }
     let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
     let space = space_of(settings.space, &data)?;
@@ -242,19 +252,51 @@ fn settings(args: &CorrelateArgs) -> Result<CorrelateSettings, CliError> {
             estimators::NAMES.join(", ")
         )));
     }
-    for (flag, value) in [
-        ("--train-size", args.train_size),
-        ("--valid-size", args.valid_size),
-    ] {
-        if value == 0 {
-            return Err(CliError::new(format!("{flag} is 0")).with_hint(format!(
-                "pass a positive {flag}, a multiple of the number of classes"
-            )));
+    let minimums = [
+        (
+            "--samples",
+            args.samples,
+            2,
+            "a rank correlation needs at least 2 architectures",
+        ),
+        (
+            "--train-size",
+            args.train_size,
+            1,
+            "pass a multiple of the number of classes",
+        ),
+        (
+            "--valid-size",
+            args.valid_size,
+            1,
+            "pass a multiple of the number of classes",
+        ),
+        (
+            "--truth-epochs",
+            args.truth_epochs,
+            1,
+            "the ground truth needs at least 1 epoch of training",
+        ),
+        (
+            "--proxy-batch",
+            args.proxy_batch,
+            1,
+            "the zero-cost proxies score a minibatch of at least 1 image",
+        ),
+        (
+            "--train-epochs",
+            args.train_epochs,
+            1,
+            "the `train` estimator needs at least 1 epoch of training",
+        ),
+    ];
+    for (flag, value, minimum, hint) in minimums {
+        if value < minimum {
+            return Err(
+                CliError::new(format!("{flag} is {value} but must be at least {minimum}"))
+                    .with_hint(hint),
+            );
         }
-    }
-    if args.truth_epochs == 0 {
-        return Err(CliError::new("--truth-epochs is 0")
-            .with_hint("the ground truth needs at least 1 epoch of training"));
     }
     if args.truth_train_size > args.train_size {
         return Err(CliError::new(format!(

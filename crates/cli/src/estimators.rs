@@ -72,6 +72,12 @@ pub fn format_number(value: f64, decimals: usize) -> String {
     }
 }
 
+/// Formats `count` with `singular`, or with `plural` unless `count` is 1.
+pub fn counted(count: usize, singular: &str, plural: &str) -> String {
+    let noun = if count == 1 { singular } else { plural };
+    format!("{count} {noun}")
+}
+
 /// Checks that `name` is an estimator.
 ///
 /// # Errors

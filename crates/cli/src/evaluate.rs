@@ -10,25 +10,36 @@ use rwenas::nn::{Initializer, NormMode};
 use rwenas::rwe::{Normalization, RweConfig};
 use rwenas::space::macro_space::MacroScale;
 use rwenas::space::micro::MicroScale;
-use rwenas::train::{load_model, test_error};
+use rwenas::train::{TrainError, load_model, test_error};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::CliError;
-use crate::architecture::{ArchitectureSource, SOURCE_FLAGS, TrainingScale, resolve};
+use crate::architecture::{
+    ArchitectureSource, Channels, Resolved, SOURCE_FLAGS, TrainingScale, macro_channels,
+    micro_channels, micro_layers, parse_channels, phases_flag, resolve,
+};
+use crate::estimators::counted;
 use crate::flops::scale_error;
-use crate::search::{load_data, load_sets};
+use crate::search::{SpaceKind, load_data, load_sets};
 
 /// Arguments of `rwenas evaluate`.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("architecture").required(true).args(SOURCE_FLAGS)))]
+#[command(
+    group(ArgGroup::new("architecture").required(true).args(SOURCE_FLAGS)),
+    allow_negative_numbers = true
+)]
 pub struct EvaluateArgs {
     #[command(flatten)]
     source: ArchitectureSource,
-    /// Initial channels C of a micro network (default 10, or 34 with --weights). Macro
-    /// phases have C, 2C and 4C channels (default 32), or C each with --weights (default 128).
-    #[arg(long, value_name = "C")]
-    channels: Option<usize>,
-    /// Cells of a micro network, reduction cells included (default 5; 20 with --weights).
+    /// Initial channels C of a micro network, an even number. For the macro space, C gives
+    /// the phases C, 2C and 4C channels, and three counts such as 128,128,128 set each
+    /// phase. Without --weights the default is the search scale [default: 10 micro; 32
+    /// macro, for phases of 32, 64 and 128]. With --weights it is the training scale of
+    /// `rwenas train` [default: 34 micro; 128,128,128 macro].
+    #[arg(long, value_name = "C", value_parser = parse_channels)]
+    channels: Option<Channels>,
+    /// Cells of a micro network, reduction cells included [default: 5, 20 with --weights].
     #[arg(long, value_name = "L")]
     layers: Option<usize>,
     /// Weights of a trained network (the `model` file of `rwenas train`): report its test
@@ -92,8 +103,31 @@ struct Report {
 
 /// Runs `rwenas evaluate`.
 pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
+    args.source.check()?;
+    if args.train_size == Some(0) {
+        return Err(CliError::new("--train-size is 0 but must be at least 1")
+            .with_hint("pass a positive --train-size, a multiple of the number of classes"));
+    }
     if let Some(weights) = &args.weights {
         return evaluate_weights(&args, weights);
+    }
+    let sizes = [
+        (
+            "--valid-size",
+            args.valid_size,
+            "a multiple of the number of classes",
+        ),
+        (
+            "--epochs",
+            args.epochs,
+            "the epochs of each linear classifier",
+        ),
+    ];
+    for (flag, value, meaning) in sizes {
+        if value == 0 {
+            return Err(CliError::new(format!("{flag} is 0 but must be at least 1"))
+                .with_hint(format!("pass a positive {flag}, {meaning}")));
+        }
     }
     let initializer = Initializer::from_name(&args.init).ok_or_else(|| {
         CliError::new(format!("unknown initialiser `{}`", args.init)).with_hint(format!(
@@ -111,17 +145,22 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
     };
     let micro = || {
         let scale = MicroScale {
-            initial_channels: args.channels.unwrap_or(10),
-            layers: args.layers.unwrap_or(5),
+            initial_channels: micro_channels(args.channels.as_ref(), 10)?,
+            layers: micro_layers(args.layers, 5)?,
             ..MicroScale::search()
         };
         scale.validate().map_err(scale_error)?;
         Ok(scale)
     };
     let macro_scale = || {
-        let channels = args.channels.unwrap_or(32);
+        if args.layers.is_some() {
+            return Err(CliError::new(
+                "--layers does not apply to the macro space, which has three phases",
+            )
+            .with_hint("remove --layers"));
+        }
         Ok(MacroScale {
-            channels: vec![channels, 2 * channels, 4 * channels],
+            channels: macro_channels(args.channels.as_ref(), &MacroScale::search().channels)?,
             ..MacroScale::search()
         })
     };
@@ -190,47 +229,45 @@ struct TrainedRun {
     #[serde(default)]
     architecture: Option<String>,
     #[serde(default)]
+    space: Option<SpaceKind>,
+    #[serde(default)]
+    genome: Option<Vec<i64>>,
+    #[serde(default)]
+    genotype: Option<String>,
+    #[serde(default)]
+    scale: Option<Value>,
+    #[serde(default)]
     network: Option<rwenas::space::Network>,
 }
 
 /// Reports the test error of the trained network at `weights`.
 fn evaluate_weights(args: &EvaluateArgs, weights: &Path) -> Result<(), CliError> {
+    check_weights_file(weights)?;
     let sets = load_sets(&args.data)?;
     let test_size = args.test_size.unwrap_or(sets.test.len());
     if test_size == 0 || test_size > sets.test.len() {
         return Err(CliError::new(format!(
-            "--test-size {test_size} is out of range: the data set has {} test images",
-            sets.test.len()
+            "--test-size {test_size} is out of range: the data set has {}",
+            counted(sets.test.len(), "test image", "test images")
         ))
         .with_hint(format!("pass --test-size from 1 to {}", sets.test.len())));
     }
     let test = sets.test.subset(&(0..test_size).collect::<Vec<_>>())?;
     let scale = TrainingScale {
-        channels: args.channels,
+        channels: args.channels.clone(),
         layers: args.layers,
         auxiliary: !args.no_auxiliary,
         input_size: sets.train.height,
         classes: sets.train.class_names.len(),
     };
     let resolved = resolve(&args.source, &|| scale.micro(), &|| scale.macro_scale())?;
-    let run = read_run(weights)?;
-    if let Some(TrainedRun {
-        network: Some(network),
-        architecture,
-        ..
-    }) = &run
+    let config_path = run_config_path(weights);
+    let run = read_run(&config_path)?;
+    if let Some(run) = &run
+        && let Some(network) = &run.network
         && *network != resolved.network
     {
-        return Err(CliError::new(format!(
-            "the weights were trained for {} (the config.json beside them), which differs \
-             from the architecture given, {}",
-            architecture.as_deref().unwrap_or("another network"),
-            resolved.architecture
-        ))
-        .with_hint(
-            "pass the --arch (or --genome, --genotype, --front), --channels, --layers and \
-             --no-auxiliary of the training run, as its config.json records them",
-        ));
+        return Err(other_network_error(weights, &config_path, run, &resolved));
     }
     let normalization = match run.map(|run| run.normalization) {
         Some(normalization) => normalization,
@@ -246,11 +283,14 @@ fn evaluate_weights(args: &EvaluateArgs, weights: &Path) -> Result<(), CliError>
     let counts = count(&resolved.network, Convention::ConvLinear)
         .map_err(|error| CliError::new(format!("cannot count the network: {error}")))?;
     let device = crate::device::parse(&args.device)?;
-    let model = load_model(&resolved.network, weights, &device).map_err(|error| {
-        CliError::new(error.to_string()).with_hint(
+    let model = load_model(&resolved.network, weights, &device).map_err(|error| match error {
+        TrainError::NotAModel { .. } => {
+            CliError::new(error.to_string()).with_hint(model_file_hint(weights))
+        }
+        _ => CliError::new(error.to_string()).with_hint(
             "pass the --arch (or --genome, --genotype, --front), --channels, --layers and \
              --no-auxiliary of the training run",
-        )
+        ),
     })?;
     let start = Instant::now();
     let test_error = test_error(&model, &test, &normalization, 256, &device, |_| {})?;
@@ -267,10 +307,10 @@ fn evaluate_weights(args: &EvaluateArgs, weights: &Path) -> Result<(), CliError>
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "{}: test error {:.4} on {} test images ({:.1} s), {:.2}M MACs, {} parameters",
+            "{}: test error {:.4} on {} ({:.1} s), {:.2}M MACs, {} parameters",
             report.architecture,
             report.test_error,
-            report.test_size,
+            counted(report.test_size, "test image", "test images"),
             report.test_seconds,
             report.macs as f64 / 1e6,
             report.params
@@ -279,13 +319,55 @@ fn evaluate_weights(args: &EvaluateArgs, weights: &Path) -> Result<(), CliError>
     Ok(())
 }
 
-/// Reads the `config.json` of the training run beside `weights`, when there is one.
-fn read_run(weights: &Path) -> Result<Option<TrainedRun>, CliError> {
-    let path = weights
+/// Fails unless `weights` is a file, naming the `model` file of a training run's folder
+/// when a folder is given.
+fn check_weights_file(weights: &Path) -> Result<(), CliError> {
+    if weights.is_file() {
+        return Ok(());
+    }
+    if weights.is_dir() {
+        let model = weights.join("model");
+        let hint = if model.is_file() {
+            format!("pass the model file in it: --weights {}", model.display())
+        } else {
+            model_file_hint(&model)
+        };
+        return Err(
+            CliError::new(format!("--weights {} is a folder", weights.display())).with_hint(hint),
+        );
+    }
+    Err(
+        CliError::new(format!("weights file {} not found", weights.display()))
+            .with_hint(model_file_hint(weights)),
+    )
+}
+
+/// Returns the hint that names the file `--weights` takes: the `model` file beside `path`
+/// when there is one.
+fn model_file_hint(path: &Path) -> String {
+    let folder = path.parent().unwrap_or_else(|| Path::new("."));
+    let model = folder.join("model");
+    if model.is_file() && model != path {
+        format!(
+            "pass the model file of the training run: --weights {}",
+            model.display()
+        )
+    } else {
+        "pass the `model` file that `rwenas train` writes into its --out folder".to_string()
+    }
+}
+
+/// Returns the path of the `config.json` of the training run beside `weights`.
+fn run_config_path(weights: &Path) -> PathBuf {
+    weights
         .parent()
         .unwrap_or_else(|| Path::new("."))
-        .join("config.json");
-    let Ok(text) = std::fs::read_to_string(&path) else {
+        .join("config.json")
+}
+
+/// Reads the `config.json` of a training run at `path`, when there is one.
+fn read_run(path: &Path) -> Result<Option<TrainedRun>, CliError> {
+    let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(None);
     };
     let run: TrainedRun = serde_json::from_str(&text).map_err(|error| {
@@ -296,4 +378,169 @@ fn read_run(weights: &Path) -> Result<Option<TrainedRun>, CliError> {
         .with_hint("move the weights file out of that folder, or restore its config.json")
     })?;
     Ok(Some(run))
+}
+
+/// One setting on which the architecture given differs from the training run.
+struct Difference {
+    /// The setting with both values, such as `channels 8 in the training run, 10 given`.
+    setting: String,
+    /// The fix, such as `pass --channels 8`.
+    fix: String,
+}
+
+/// Returns the error of weights trained for another network than `resolved`, naming each
+/// setting that differs.
+fn other_network_error(
+    weights: &Path,
+    config_path: &Path,
+    run: &TrainedRun,
+    resolved: &Resolved,
+) -> CliError {
+    let mut differences = differences(run, resolved);
+    if differences.is_empty() {
+        differences.push(Difference {
+            setting: "the network description differs".to_string(),
+            fix: "pass the architecture flags of the training run".to_string(),
+        });
+    }
+    let settings: Vec<String> = differences.iter().map(|d| d.setting.clone()).collect();
+    let fixes: Vec<String> = differences.iter().map(|d| d.fix.clone()).collect();
+    CliError::new(format!(
+        "the weights {} were trained for another network: {}",
+        weights.display(),
+        settings.join("; ")
+    ))
+    .with_hint(format!(
+        "{}, as {} records",
+        fixes.join(", "),
+        config_path.display()
+    ))
+}
+
+/// Lists the settings on which the architecture given differs from the training run: the
+/// architecture itself, then each field of the scale.
+fn differences(run: &TrainedRun, resolved: &Resolved) -> Vec<Difference> {
+    let run_architecture = run
+        .architecture
+        .as_deref()
+        .unwrap_or("another architecture");
+    let run_genotype = run.genotype.as_deref();
+    let given_genotype = resolved.genotype.as_ref().map(ToString::to_string);
+    let given_genome = resolved
+        .genome
+        .as_ref()
+        .map(|genome| genome.genes().to_vec());
+    let same_space = run.space.is_none_or(|space| space == resolved.space);
+    let same_cells = match (run_genotype, given_genotype.as_deref()) {
+        (Some(trained), Some(given)) => trained == given,
+        _ => run.genome.is_none() || run.genome == given_genome,
+    };
+    let mut differences = Vec::new();
+    if !same_space || !same_cells {
+        let spaces = match run.space {
+            Some(space) if !same_space => format!(
+                " (space {} in the training run, {} given)",
+                space_name(space),
+                space_name(resolved.space)
+            ),
+            _ => String::new(),
+        };
+        differences.push(Difference {
+            setting: format!(
+                "architecture {run_architecture} in the training run, {} given{spaces}",
+                resolved.architecture
+            ),
+            fix: format!("pass the architecture of the training run, {run_architecture}"),
+        });
+    }
+    // The scales of the two spaces have different fields, so they do not compare.
+    if !same_space {
+        return differences;
+    }
+    if let (Some(Value::Object(trained)), Value::Object(given)) = (&run.scale, &resolved.scale) {
+        differences.extend(trained.iter().filter_map(|(key, value)| {
+            let given_value = given.get(key).unwrap_or(&Value::Null);
+            (value != given_value).then(|| scale_difference(key, value, given_value))
+        }));
+    }
+    differences
+}
+
+/// Describes one differing field of the scale in the words of the command-line flags.
+fn scale_difference(key: &str, trained: &Value, given: &Value) -> Difference {
+    let both = |name: &str, trained: String, given: String| {
+        format!("{name} {trained} in the training run, {given} given")
+    };
+    match key {
+        "initial_channels" => Difference {
+            setting: both("channels", trained.to_string(), given.to_string()),
+            fix: format!("pass --channels {trained}"),
+        },
+        "channels" => {
+            let phases = |value: &Value| -> Vec<usize> {
+                serde_json::from_value(value.clone()).unwrap_or_default()
+            };
+            let (trained, given) = (phases(trained), phases(given));
+            Difference {
+                setting: both(
+                    "phase channels",
+                    format!("{trained:?}"),
+                    format!("{given:?}"),
+                ),
+                fix: format!("pass --channels {}", phases_flag(&trained)),
+            }
+        }
+        "layers" => Difference {
+            setting: both("layers", trained.to_string(), given.to_string()),
+            fix: format!("pass --layers {trained}"),
+        },
+        "auxiliary" => {
+            let head = |value: &Value| {
+                if value.as_bool() == Some(true) {
+                    "with"
+                } else {
+                    "without"
+                }
+                .to_string()
+            };
+            let fix = if trained.as_bool() == Some(true) {
+                "remove --no-auxiliary"
+            } else {
+                "pass --no-auxiliary"
+            };
+            Difference {
+                setting: format!(
+                    "auxiliary head: {} in the training run, {} given",
+                    head(trained),
+                    head(given)
+                ),
+                fix: fix.to_string(),
+            }
+        }
+        "classes" | "input_size" => Difference {
+            setting: both(
+                &key.replace('_', " "),
+                trained.to_string(),
+                given.to_string(),
+            ),
+            fix: "pass the --data of the training run".to_string(),
+        },
+        "layout" => Difference {
+            setting: both("layout", trained.to_string(), given.to_string()),
+            fix: "evaluate an ImageNet-layout run with its own code: `evaluate --weights` \
+                  builds CIFAR-layout networks"
+                .to_string(),
+        },
+        other => Difference {
+            setting: both(other, trained.to_string(), given.to_string()),
+            fix: format!("set {other} as the training run did"),
+        },
+    }
+}
+
+fn space_name(space: SpaceKind) -> &'static str {
+    match space {
+        SpaceKind::Micro => "micro",
+        SpaceKind::Macro => "macro",
+    }
 }

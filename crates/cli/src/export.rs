@@ -14,31 +14,39 @@ use serde_json::Value;
 use tracing::{debug, info};
 
 use crate::CliError;
-use crate::architecture::{ArchitectureSource, Resolved, SOURCE_FLAGS, resolve};
+use crate::architecture::{
+    ArchitectureSource, Channels, Resolved, SOURCE_FLAGS, macro_channels, micro_channels,
+    micro_layers, parse_channels, resolve,
+};
 use crate::flops::scale_error;
 use crate::search::SpaceKind;
 
 /// Arguments of `rwenas export`.
 #[derive(Debug, Args)]
-#[command(group(
-    ArgGroup::new("architecture")
-        .required(true)
-        .args(SOURCE_FLAGS)
-))]
+#[command(
+    group(ArgGroup::new("architecture").required(true).args(SOURCE_FLAGS)),
+    allow_negative_numbers = true
+)]
 pub struct ExportArgs {
     #[command(flatten)]
     source: ArchitectureSource,
-    /// Initial channels C of a micro network (default 36, or 48 with --imagenet). For the
-    /// macro space, the phases have C, 2C and 4C channels (default 32).
-    #[arg(long, value_name = "C")]
-    channels: Option<usize>,
-    /// Cells of a micro network, reduction cells included (default 20, or 14 with
-    /// --imagenet). Rejected for the macro space.
+    /// Initial channels C of a micro network, an even number. For the macro space, C gives
+    /// the phases C, 2C and 4C channels, and three counts such as 128,128,128 set each
+    /// phase. `rwenas train` reads the flag the same way [default: 36 micro, DARTS' size,
+    /// or 48 with --imagenet; 32 macro, NSGA-Net's search scale of 32, 64 and 128].
+    #[arg(long, value_name = "C", value_parser = parse_channels)]
+    channels: Option<Channels>,
+    /// Cells of a micro network, reduction cells included [default: 20, 14 with
+    /// --imagenet]. Rejected for the macro space.
     #[arg(long, value_name = "L")]
     layers: Option<usize>,
     /// Build the auxiliary head of a micro network.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_auxiliary")]
     auxiliary: bool,
+    /// Build a micro network without the auxiliary head, the default; `rwenas train`
+    /// takes the same flag.
+    #[arg(long, overrides_with = "auxiliary")]
+    no_auxiliary: bool,
     /// Use DARTS' ImageNet layout (two strided stems, 224x224 input, 1000 classes) for a
     /// micro network.
     #[arg(long)]
@@ -171,8 +179,8 @@ fn write_file(path: &Path, contents: &str, force: bool) -> Result<(), CliError> 
 fn micro_scale(args: &ExportArgs) -> Result<MicroScale, CliError> {
     let imagenet = args.imagenet;
     let scale = MicroScale {
-        initial_channels: args.channels.unwrap_or(if imagenet { 48 } else { 36 }),
-        layers: args.layers.unwrap_or(if imagenet { 14 } else { 20 }),
+        initial_channels: micro_channels(args.channels.as_ref(), if imagenet { 48 } else { 36 })?,
+        layers: micro_layers(args.layers, if imagenet { 14 } else { 20 })?,
         classes: if imagenet { 1000 } else { 10 },
         input_size: if imagenet { 224 } else { 32 },
         auxiliary: args.auxiliary,
@@ -199,9 +207,8 @@ fn macro_scale(args: &ExportArgs) -> Result<MacroScale, CliError> {
         ))
         .with_hint(format!("remove {flag}")));
     }
-    let channels = args.channels.unwrap_or(32);
     Ok(MacroScale {
-        channels: vec![channels, 2 * channels, 4 * channels],
+        channels: macro_channels(args.channels.as_ref(), &MacroScale::search().channels)?,
         ..MacroScale::search()
     })
 }

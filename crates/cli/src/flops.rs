@@ -10,11 +10,18 @@ use rwenas::space::macro_space::{MacroScale, MacroSpace};
 use rwenas::space::micro::{DartsGenotype, MicroLayout, MicroScale, MicroSpace, catalogue};
 use rwenas::space::{Network, SearchSpace, SpaceError};
 use serde::Serialize;
+use serde_json::Value;
+use tracing::debug;
 
 use crate::CliError;
+use crate::architecture::{
+    Channels, macro_channels, micro_channels, micro_layers, parse_channels, space_without_genome,
+};
+use crate::estimators::counted;
 
 /// Arguments of `rwenas flops`.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct FlopsArgs {
     /// Published cell of the catalogue: darts_v1, darts_v2, nasnet, amoebanet, enas, pnas,
     /// nsganet.
@@ -24,26 +31,29 @@ pub struct FlopsArgs {
     /// 48 bits for `--space macro`.
     #[arg(long, value_name = "FILE", conflicts_with = "arch")]
     genome: Option<PathBuf>,
-    /// Space of the `--genome` file.
-    #[arg(long, value_enum, default_value_t = FlopsSpace::Micro, requires = "genome")]
-    space: FlopsSpace,
-    /// Initial channels C of a micro network (default 36, or 48 with --imagenet). For the
-    /// macro space, the phases have C, 2C and 4C channels (default 32).
-    #[arg(long, value_name = "C")]
-    channels: Option<usize>,
-    /// Cells of a micro network, reduction cells included (default 20, or 14 with
-    /// --imagenet). Rejected for the macro space, which has three phases.
+    /// Space of the `--genome` file [default: micro].
+    // `run` rejects --space without --genome: a default value never triggers clap's
+    // `requires`.
+    #[arg(long, value_enum)]
+    space: Option<FlopsSpace>,
+    /// Initial channels C of a micro network, an even number. For the macro space, C gives
+    /// the phases C, 2C and 4C channels, and three counts such as 128,128,128 set each
+    /// phase [default: 36 micro, 48 with --imagenet; 32 macro, for phases of 32, 64 and 128].
+    #[arg(long, value_name = "C", value_parser = parse_channels)]
+    channels: Option<Channels>,
+    /// Cells of a micro network, reduction cells included [default: 20, 14 with --imagenet].
+    /// Rejected for the macro space, which has three phases.
     #[arg(long, value_name = "L")]
     layers: Option<usize>,
     /// Build the auxiliary head of a micro network; its parameters join `params`, never
     /// `macs`.
     #[arg(long)]
     auxiliary: bool,
-    /// Classes of the classifier (default 10, or 1000 with --imagenet).
+    /// Classes of the classifier [default: 10, 1000 with --imagenet].
     #[arg(long)]
     classes: Option<usize>,
-    /// Height and width of the square RGB input in pixels (default 32, or 224 with
-    /// --imagenet).
+    /// Height and width of the square RGB input in pixels [default: 32, 224 with
+    /// --imagenet].
     #[arg(long, value_name = "PIXELS")]
     input: Option<usize>,
     /// Counting convention of `macs`.
@@ -142,8 +152,16 @@ impl From<Counts> for CountsReport {
 
 /// Runs `rwenas flops`.
 pub fn run(args: FlopsArgs) -> Result<(), CliError> {
+    if args.space.is_some() && args.genome.is_none() {
+        return Err(space_without_genome());
+    }
+    for (flag, value) in [("--classes", args.classes), ("--input", args.input)] {
+        if value == Some(0) {
+            return Err(CliError::new(format!("{flag} is 0 but must be at least 1")));
+        }
+    }
     let report = match (&args.genome, args.space) {
-        (Some(path), FlopsSpace::Macro) => macro_report(&args, path)?,
+        (Some(path), Some(FlopsSpace::Macro)) => macro_report(&args, path)?,
         _ => micro_report(&args)?,
     };
     let json = serde_json::to_string(&report)
@@ -160,8 +178,8 @@ fn micro_report(args: &FlopsArgs) -> Result<Report, CliError> {
     };
     let imagenet = layout == MicroLayout::ImageNet;
     let scale = MicroScale {
-        initial_channels: args.channels.unwrap_or(if imagenet { 48 } else { 36 }),
-        layers: args.layers.unwrap_or(if imagenet { 14 } else { 20 }),
+        initial_channels: micro_channels(args.channels.as_ref(), if imagenet { 48 } else { 36 })?,
+        layers: micro_layers(args.layers, if imagenet { 14 } else { 20 })?,
         classes: args.classes.unwrap_or(if imagenet { 1000 } else { 10 }),
         input_size: args.input.unwrap_or(if imagenet { 224 } else { 32 }),
         auxiliary: args.auxiliary,
@@ -172,7 +190,7 @@ fn micro_report(args: &FlopsArgs) -> Result<Report, CliError> {
     let (architecture, genotype, genome) = match (&args.arch, &args.genome) {
         (_, Some(path)) => {
             let space = MicroSpace::nsga_net(scale).map_err(scale_error)?;
-            let genome = read_genome(path, &space)?;
+            let genome = read_genome(path, &space, false)?;
             let genotype = space
                 .genotype(&genome)
                 .map_err(|error| genome_error(path, &space, error))?;
@@ -184,7 +202,24 @@ fn micro_report(args: &FlopsArgs) -> Result<Report, CliError> {
                 .with_hint("pass --arch NAME or --genome FILE"));
         }
     };
-    let network = rwenas::space::micro::build_network(&genotype, &scale).map_err(build_error)?;
+    let build = |input_size, auxiliary| {
+        let scale = MicroScale {
+            input_size,
+            auxiliary,
+            ..scale
+        };
+        rwenas::space::micro::build_network(&genotype, &scale)
+    };
+    let network = build(scale.input_size, scale.auxiliary).map_err(|error| {
+        let builds = |input, auxiliary| build(input, auxiliary).is_ok_and(builds_whole);
+        input_error(
+            &architecture,
+            scale.input_size,
+            args.auxiliary,
+            &builds,
+            error,
+        )
+    })?;
     let counts = count_network(&network, args.convention)?;
     Ok(Report {
         architecture,
@@ -218,24 +253,38 @@ fn macro_report(args: &FlopsArgs, path: &Path) -> Result<Report, CliError> {
             "remove {flag}, or count a micro genome with --space micro"
         )));
     }
-    let channels = args.channels.unwrap_or(32);
     let scale = MacroScale {
-        channels: vec![channels, 2 * channels, 4 * channels],
+        channels: macro_channels(args.channels.as_ref(), &MacroScale::search().channels)?,
         classes: args.classes.unwrap_or(10),
         input_size: args.input.unwrap_or(32),
     };
     let space = MacroSpace::nsga_net(scale.clone()).map_err(scale_error)?;
-    let genome = read_genome(path, &space)?;
-    let network = space
-        .decode(&genome)
-        .map_err(|error| genome_error(path, &space, error))?;
+    let genome = read_genome(path, &space, false)?;
+    let architecture = path.display().to_string();
+    let network = space.decode(&genome).map_err(|error| {
+        let builds = |input_size, _| {
+            let scale = MacroScale {
+                input_size,
+                ..scale.clone()
+            };
+            MacroSpace::nsga_net(scale)
+                .and_then(|space| space.decode(&genome))
+                .is_ok_and(builds_whole)
+        };
+        match &error {
+            SpaceError::InvalidNetwork(_) => {
+                input_error(&architecture, scale.input_size, false, &builds, error)
+            }
+            _ => genome_error(path, &space, error),
+        }
+    })?;
     let counts = count_network(&network, args.convention)?;
     Ok(Report {
-        architecture: path.display().to_string(),
+        architecture,
         space: "macro",
         layout: None,
         convention: args.convention.name(),
-        channels,
+        channels: scale.channels[0],
         phase_channels: Some(scale.channels),
         layers: None,
         classes: scale.classes,
@@ -245,6 +294,59 @@ fn macro_report(args: &FlopsArgs, path: &Path) -> Result<Report, CliError> {
         counts: counts.into(),
         genotype: None,
     })
+}
+
+/// Returns whether every node of `network` has a valid shape.
+fn builds_whole(network: Network) -> bool {
+    network.validate().is_ok()
+}
+
+/// Largest input size, past twice the given one, that [`input_error`] tries.
+const INPUT_SEARCH_MARGIN: usize = 64;
+
+/// Turns the error of a network that does not build at `--input input` into one that
+/// names the nearest input sizes at which it builds. `builds(size, auxiliary)` tries one
+/// size, with or without the auxiliary head. When no size up to twice `input` plus a margin
+/// builds, the input is not the cause and the error of the build is returned as it is.
+fn input_error(
+    architecture: &str,
+    input: usize,
+    auxiliary: bool,
+    builds: &dyn Fn(usize, bool) -> bool,
+    error: SpaceError,
+) -> CliError {
+    debug!(%error, input, "the network does not build");
+    let smaller = (1..input).rev().find(|&size| builds(size, auxiliary));
+    let larger =
+        (input + 1..=2 * input + INPUT_SEARCH_MARGIN).find(|&size| builds(size, auxiliary));
+    let head = if auxiliary && builds(input, false) {
+        " with the auxiliary head"
+    } else {
+        ""
+    };
+    let (message, hint) = match (smaller, larger) {
+        (None, Some(larger)) => (
+            format!("--input {input} is too small for {architecture}{head}"),
+            format!("the smallest --input at which it builds is {larger}"),
+        ),
+        (Some(smaller), Some(larger)) => (
+            format!("{architecture}{head} does not build at --input {input}"),
+            format!("the nearest sizes at which it builds are --input {smaller} and {larger}"),
+        ),
+        (Some(smaller), None) => (
+            format!("{architecture}{head} does not build at --input {input}"),
+            format!("the nearest size at which it builds is --input {smaller}"),
+        ),
+        (None, None) => {
+            return CliError::new(format!("cannot build the network: {error}"));
+        }
+    };
+    let hint = if head.is_empty() {
+        hint
+    } else {
+        format!("{hint}; without --auxiliary it builds at --input {input}")
+    };
+    CliError::new(message).with_hint(hint)
 }
 
 pub(crate) fn catalogue_cell(name: &str) -> Result<DartsGenotype, CliError> {
@@ -261,8 +363,14 @@ fn count_network(network: &Network, convention: ConventionArg) -> Result<Counts,
         .map_err(|error| CliError::new(format!("cannot count the network: {error}")))
 }
 
-/// Reads a genome file and checks its length and genes against `space`.
-pub(crate) fn read_genome(path: &Path, space: &dyn SearchSpace) -> Result<Genome, CliError> {
+/// Reads a genome file and checks its length and genes against `space`. `front_flags` is
+/// whether the command takes `--front DIR --index K`, which the hint for a file of front
+/// entries then names.
+pub(crate) fn read_genome(
+    path: &Path,
+    space: &dyn SearchSpace,
+    front_flags: bool,
+) -> Result<Genome, CliError> {
     let text = std::fs::read_to_string(path).map_err(|error| {
         CliError::new(format!(
             "cannot read genome file {}: {error}",
@@ -271,20 +379,50 @@ pub(crate) fn read_genome(path: &Path, space: &dyn SearchSpace) -> Result<Genome
         .with_hint("pass the path of a JSON file that holds one array of integers")
     })?;
     let genes: Vec<i64> = serde_json::from_str(&text).map_err(|error| {
-        CliError::new(format!(
+        let message = format!(
             "genome file {} is not a JSON array of integers: {error}",
             path.display()
-        ))
-        .with_hint(format!(
-            "write the genome as an array of {} integers, such as [0, 1, ...]",
-            space.bounds().len()
-        ))
+        );
+        let hint = match front_hint(&text, front_flags) {
+            Some(hint) => hint,
+            None => format!(
+                "write the genome as an array of {} integers, such as [0, 1, ...]",
+                space.bounds().len()
+            ),
+        };
+        CliError::new(message).with_hint(hint)
     })?;
     let genome = Genome::new(genes);
     space
         .validate(&genome)
         .map_err(|error| genome_error(path, space, error))?;
     Ok(genome)
+}
+
+/// Returns the hint for a genome file that contains a search's `front.json` or one of its
+/// entries, or `None` for other text.
+fn front_hint(text: &str, front_flags: bool) -> Option<String> {
+    let entry_has_genome = |value: &Value| value.get("genome").is_some_and(Value::is_array);
+    let file_kind = match serde_json::from_str::<Value>(text).ok()? {
+        Value::Object(entry) if entry_has_genome(&Value::Object(entry.clone())) => {
+            "an entry of a search's front.json"
+        }
+        Value::Array(entries) if entries.first().is_some_and(entry_has_genome) => {
+            "a search's front.json"
+        }
+        _ => return None,
+    };
+    Some(if front_flags {
+        format!(
+            "the file is {file_kind}; pass the search folder and the entry, from 1, with --front \
+             DIR --index K, or write the entry's \"genome\" array alone to the file"
+        )
+    } else {
+        format!(
+            "the file is {file_kind}; write the entry's \"genome\" array alone to the file, or \
+             run `rwenas export --front DIR --index K`, which reports params and macs too"
+        )
+    })
 }
 
 /// Turns an error of a genome file into one that names the file, the gene position and
@@ -317,7 +455,8 @@ pub(crate) fn genome_error(path: &Path, space: &dyn SearchSpace, error: SpaceErr
         }
         (SpaceError::Genome(GenomeError::LengthMismatch { expected, actual }), _) => {
             CliError::new(format!(
-                "genome file {file} has {actual} genes but the {} space expects {expected}",
+                "genome file {file} has {} but the {} space expects {expected}",
+                counted(*actual, "gene", "genes"),
                 space.name()
             ))
             .with_hint(format!(
@@ -337,14 +476,9 @@ pub(crate) fn genome_error(path: &Path, space: &dyn SearchSpace, error: SpaceErr
     }
 }
 
+/// Turns an error of a scale that the flags passed their checks into one with a hint on
+/// the size flags.
 pub(crate) fn scale_error(error: SpaceError) -> CliError {
     CliError::new(error.to_string())
-        .with_hint("pass positive sizes and an even number of channels with --channels")
-}
-
-fn build_error(error: SpaceError) -> CliError {
-    CliError::new(format!("cannot build the network: {error}")).with_hint(
-        "use a larger --input; the auxiliary head needs 8x8 maps in the CIFAR layout (32x32 \
-         input) or 7x7 maps in the ImageNet layout (224x224 input)",
-    )
+        .with_hint("check the size flags: --channels, --layers and the data set's classes")
 }

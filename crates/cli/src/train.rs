@@ -15,32 +15,45 @@ use rwenas::space::Network;
 use rwenas::space::macro_space::MacroScale;
 use rwenas::train::{
     EpochMetrics, LearningRateSchedule, MetricsCsv, Phase, Progress, TrainConfig, TrainData,
-    Trainer,
+    TrainError, Trainer,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::info;
 
 use crate::CliError;
-use crate::architecture::{ArchitectureSource, Resolved, SOURCE_FLAGS, TrainingScale, resolve};
+use crate::architecture::{
+    ArchitectureSource, Channels, Resolved, SOURCE_FLAGS, TrainingScale, parse_channels, resolve,
+};
+use crate::estimators::counted;
 use crate::search::{SpaceKind, load_sets};
 
 /// Arguments of `rwenas train`.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("architecture").args(SOURCE_FLAGS)))]
+#[command(
+    group(ArgGroup::new("architecture").args(SOURCE_FLAGS)),
+    allow_negative_numbers = true
+)]
 pub struct TrainArgs {
     #[command(flatten)]
     source: ArchitectureSource,
-    /// Initial channels C of a micro network [default: 34]; for the macro space, the
-    /// channels of each of the three phases [default: 128].
-    #[arg(long, value_name = "C")]
-    channels: Option<usize>,
-    /// Cells of a micro network, reduction cells included [default: 20].
+    /// Initial channels C of a micro network, an even number. For the macro space, C gives
+    /// the phases C, 2C and 4C channels, and three counts such as 128,128,128 set each
+    /// phase. `rwenas export` reads the flag the same way [default: 34 micro, or 48 with
+    /// --imagenet; 128,128,128 macro, NSGA-Net's training scale].
+    #[arg(long, value_name = "C", value_parser = parse_channels)]
+    channels: Option<Channels>,
+    /// Cells of a micro network, reduction cells included [default: 20, 14 with
+    /// --imagenet].
     #[arg(long, value_name = "L")]
     layers: Option<usize>,
     /// Build a micro network without the auxiliary head (the recipe trains with one).
-    #[arg(long)]
+    #[arg(long, overrides_with = "auxiliary")]
     no_auxiliary: bool,
+    /// Build the auxiliary head of a micro network, the default; `rwenas export` takes the
+    /// same flag.
+    #[arg(long, overrides_with = "no_auxiliary")]
+    auxiliary: bool,
     /// Train at ImageNet scale with DARTS' ImageNet layout of a micro network: 48 initial
     /// channels and 14 cells unless set, 224x224 input. The settings start from the
     /// ImageNet recipe (`TrainConfig::imagenet`). The data is an image folder
@@ -212,6 +225,126 @@ impl SettingFlags {
             .find(|(_, value)| !value.is_null())
             .map(|(key, _)| format!("--{}", key.replace('_', "-")))
     }
+
+    /// Returns whether `flag`, such as `--grad-clip`, was given.
+    fn given(&self, flag: &str) -> bool {
+        let Ok(Value::Object(map)) = serde_json::to_value(self) else {
+            return false;
+        };
+        let field = flag.trim_start_matches("--").replace('-', "_");
+        map.get(&field).is_some_and(|value| !value.is_null())
+    }
+}
+
+/// The flag of each setting of `TrainConfig` that has one, as its key in the configuration
+/// and the flag.
+const SETTING_FLAGS: [(&str, &str); 21] = [
+    ("epochs", "--epochs"),
+    ("batch_size", "--batch-size"),
+    ("eval_batch_size", "--eval-batch-size"),
+    ("learning_rate", "--learning-rate"),
+    ("min_learning_rate", "--min-learning-rate"),
+    ("schedule.gamma", "--exponential-decay"),
+    ("warmup_epochs", "--warmup-epochs"),
+    ("momentum", "--momentum"),
+    ("dampening", "--dampening"),
+    ("nesterov", "--nesterov"),
+    ("weight_decay", "--weight-decay"),
+    ("gradient_clip_norm", "--grad-clip"),
+    ("crop_padding", "--crop-padding"),
+    ("horizontal_flip", "--flip"),
+    ("cutout_length", "--cutout"),
+    ("auxiliary_weight", "--auxiliary-weight"),
+    ("drop_path_rate", "--drop-path"),
+    ("label_smoothing", "--label-smoothing"),
+    ("initializer", "--init"),
+    ("seed", "--seed"),
+    ("bn_recalibration_images", "--bn-recalibration-images"),
+];
+
+/// The origin of the training settings of a new run: the recipe, a `--config` file over
+/// it, and the flags over both.
+struct SettingSources<'a> {
+    /// The recipe the defaults come from, as the error messages name it.
+    recipe: &'static str,
+    /// The `--config` file and its top-level keys.
+    file: Option<(&'a Path, Vec<String>)>,
+    /// The flags.
+    flags: &'a SettingFlags,
+}
+
+impl SettingSources<'_> {
+    /// Turns an invalid setting into an error that names the flag, the key of the
+    /// `--config` file, or the recipe default it came from.
+    fn error(&self, error: TrainError, config: &TrainConfig) -> CliError {
+        let TrainError::InvalidSetting {
+            setting,
+            value,
+            expected,
+        } = &error
+        else {
+            return error.into();
+        };
+        let flag = SETTING_FLAGS
+            .iter()
+            .find(|(key, _)| key == setting)
+            .map(|(_, flag)| *flag);
+        let key = setting.split('.').next().unwrap_or(setting);
+        let hint = setting_hint(setting, flag, config);
+        if let Some(flag) = flag
+            && self.flags.given(flag)
+        {
+            let expected = match *setting {
+                "gradient_clip_norm" => "a finite value > 0, or 0 to disable clipping",
+                _ => expected,
+            };
+            let error = CliError::new(format!("{flag} is {value} but must be {expected}"));
+            return match hint {
+                Some(hint) => error.with_hint(hint),
+                None => error,
+            };
+        }
+        if let Some((path, keys)) = &self.file
+            && keys.iter().any(|given| given == key)
+        {
+            let fix = match flag {
+                Some(flag) => format!(
+                    "fix `{key}` in {}, or override it with {flag}",
+                    path.display()
+                ),
+                None => format!("fix `{key}` in {}", path.display()),
+            };
+            return CliError::new(format!(
+                "{}: {setting} is {value} but must be {expected}",
+                path.display()
+            ))
+            .with_hint(hint.unwrap_or(fix));
+        }
+        let name = flag.unwrap_or(setting);
+        let error = CliError::new(format!(
+            "{name} is {value}, the default of the {}, but must be {expected}",
+            self.recipe
+        ));
+        match hint {
+            Some(hint) => error.with_hint(hint),
+            None => error,
+        }
+    }
+}
+
+/// Returns the fix of an invalid setting whose valid range depends on another setting or
+/// on the images, or `None` when the message states the range.
+fn setting_hint(setting: &str, flag: Option<&str>, config: &TrainConfig) -> Option<String> {
+    match (setting, flag) {
+        ("warmup_epochs", Some(flag)) => Some(format!(
+            "pass {flag} from 0 to {}, or raise --epochs",
+            config.epochs
+        )),
+        ("cutout_length", Some(flag)) => Some(format!(
+            "pass a shorter {flag}, or {flag} 0 to disable cutout"
+        )),
+        _ => None,
+    }
 }
 
 /// The settings of a run, written to `config.json`; `--resume` reads them back.
@@ -353,9 +486,10 @@ fn train(
         "training finished"
     );
     println!(
-        "{}: test error {test_error:.4} after {epochs} epochs on {} training images; model in {}",
+        "{}: test error {test_error:.4} after {} on {}; model in {}",
         run.architecture,
-        run.train_size,
+        counted(epochs, "epoch", "epochs"),
+        counted(run.train_size, "training image", "training images"),
         model.display()
     );
     Ok(())
@@ -368,6 +502,7 @@ fn prepare(args: &TrainArgs) -> Result<(PathBuf, TrainRun, TrainData), CliError>
             .with_hint("pass --out DIR for a new run, or --resume DIR to continue one")
     })?;
     check_empty(&dir)?;
+    args.source.check()?;
     let data_path = args
         .data
         .clone()
@@ -375,6 +510,7 @@ fn prepare(args: &TrainArgs) -> Result<(PathBuf, TrainRun, TrainData), CliError>
     if args.imagenet {
         return prepare_imagenet(args, dir, data_path);
     }
+    let (config, sources) = training_settings(args, TrainConfig::default(), "CIFAR-10 recipe")?;
     let sets = load_sets(&data_path)?;
     let train_size = args.train_size.unwrap_or(sets.train.len());
     let test_size = args.test_size.unwrap_or(sets.test.len());
@@ -387,20 +523,17 @@ fn prepare(args: &TrainArgs) -> Result<(PathBuf, TrainRun, TrainData), CliError>
         ))
         .with_hint("pass a data set of square images"));
     }
+    config
+        .validate_for_image_size(train.height, train.width)
+        .map_err(|error| sources.error(error, &config))?;
     let scale = TrainingScale {
-        channels: args.channels,
+        channels: args.channels.clone(),
         layers: args.layers,
         auxiliary: !args.no_auxiliary,
         input_size: train.height,
         classes: train.class_names.len(),
     };
     let resolved = resolve(&args.source, &|| scale.micro(), &|| scale.macro_scale())?;
-    let mut config = match &args.config {
-        Some(path) => read_config(path)?,
-        None => TrainConfig::default(),
-    };
-    args.settings.apply(&mut config)?;
-    config.validate()?;
     let data = TrainData::new(train, test)?;
     let run = TrainRun::new(
         resolved,
@@ -412,6 +545,33 @@ fn prepare(args: &TrainArgs) -> Result<(PathBuf, TrainRun, TrainData), CliError>
     );
     create_run(&dir, &run)?;
     Ok((dir, run, data))
+}
+
+/// Returns the training settings of a new run: `recipe`, the `--config` file over it and
+/// the flags over both, validated, with their sources for the errors that only the images
+/// can reveal.
+fn training_settings<'a>(
+    args: &'a TrainArgs,
+    recipe: TrainConfig,
+    recipe_name: &'static str,
+) -> Result<(TrainConfig, SettingSources<'a>), CliError> {
+    let (mut config, file) = match &args.config {
+        Some(path) => {
+            let (config, keys) = read_config(path, recipe)?;
+            (config, Some((path.as_path(), keys)))
+        }
+        None => (recipe, None),
+    };
+    args.settings.apply(&mut config)?;
+    let sources = SettingSources {
+        recipe: recipe_name,
+        file,
+        flags: &args.settings,
+    };
+    config
+        .validate()
+        .map_err(|error| sources.error(error, &config))?;
+    Ok((config, sources))
 }
 
 /// Writes the folder and `config.json` of a new run.
@@ -433,6 +593,10 @@ fn prepare_imagenet(
     dir: PathBuf,
     data_path: PathBuf,
 ) -> Result<(PathBuf, TrainRun, TrainData), CliError> {
+    let (config, sources) = training_settings(args, TrainConfig::imagenet(), "ImageNet recipe")?;
+    config
+        .validate_for_image_size(IMAGENET_INPUT, IMAGENET_INPUT)
+        .map_err(|error| sources.error(error, &config))?;
     let sets = load_full_size(&data_path)?;
     let train_size = args.train_size.unwrap_or(sets.train.len());
     let test_size = args.test_size.unwrap_or(sets.test.len());
@@ -441,7 +605,7 @@ fn prepare_imagenet(
         test: first_full_size(&sets.test, test_size, "--test-size", "test")?,
     };
     let scale = TrainingScale {
-        channels: args.channels,
+        channels: args.channels.clone(),
         layers: args.layers,
         auxiliary: !args.no_auxiliary,
         input_size: IMAGENET_INPUT,
@@ -452,12 +616,6 @@ fn prepare_imagenet(
             .with_hint("remove --imagenet, or train a micro architecture"))
     };
     let resolved = resolve(&args.source, &|| scale.imagenet_micro(), &macro_rejected)?;
-    let mut config = match &args.config {
-        Some(path) => read_config(path)?,
-        None => TrainConfig::imagenet(),
-    };
-    args.settings.apply(&mut config)?;
-    config.validate()?;
     let data = TrainData::from_image_folder(sets, IMAGENET_INPUT, IMAGENET_RESIZE)?;
     let run = TrainRun::new(
         resolved,
@@ -509,8 +667,13 @@ fn first_full_size(
 ) -> Result<FullSizeDataset, CliError> {
     if count == 0 || count > dataset.len() {
         return Err(CliError::new(format!(
-            "{flag} {count} is out of range: the data set has {} {kind} images",
-            dataset.len()
+            "{flag} {count} is out of range: the data set has {} {kind} {}",
+            dataset.len(),
+            if dataset.len() == 1 {
+                "image"
+            } else {
+                "images"
+            }
         ))
         .with_hint(format!("pass {flag} from 1 to {}", dataset.len())));
     }
@@ -544,12 +707,15 @@ fn reopen(args: &TrainArgs, dir: &Path) -> Result<(TrainRun, TrainData), CliErro
     let given = [
         (source.arch.is_some(), "--arch"),
         (source.genome.is_some(), "--genome"),
+        (source.space.is_some(), "--space"),
+        (source.index.is_some(), "--index"),
         (source.genotype.is_some(), "--genotype"),
         (source.genotype_file.is_some(), "--genotype-file"),
         (source.front.is_some(), "--front"),
         (args.channels.is_some(), "--channels"),
         (args.layers.is_some(), "--layers"),
         (args.no_auxiliary, "--no-auxiliary"),
+        (args.auxiliary, "--auxiliary"),
         (args.imagenet, "--imagenet"),
         (args.train_size.is_some(), "--train-size"),
         (args.test_size.is_some(), "--test-size"),
@@ -640,8 +806,13 @@ fn first(
 ) -> Result<ImageDataset, CliError> {
     if count == 0 || count > dataset.len() {
         return Err(CliError::new(format!(
-            "{flag} {count} is out of range: the data set has {} {kind} images",
-            dataset.len()
+            "{flag} {count} is out of range: the data set has {} {kind} {}",
+            dataset.len(),
+            if dataset.len() == 1 {
+                "image"
+            } else {
+                "images"
+            }
         ))
         .with_hint(format!("pass {flag} from 1 to {}", dataset.len())));
     }
@@ -649,16 +820,18 @@ fn first(
     Ok(dataset.subset(&indices)?)
 }
 
-/// Reads a TOML file of training settings over the defaults.
-fn read_config(path: &Path) -> Result<TrainConfig, CliError> {
+/// Reads a TOML file of training settings over `recipe`, and returns them with the keys
+/// the file sets.
+fn read_config(path: &Path, recipe: TrainConfig) -> Result<(TrainConfig, Vec<String>), CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| CliError::new(format!("cannot read {}: {error}", path.display())))?;
     let table: toml::Table = toml::from_str(&text)
         .map_err(|error| CliError::new(format!("invalid TOML in {}: {error}", path.display())))?;
-    let mut settings = serde_json::to_value(TrainConfig::default())?;
+    let mut settings = serde_json::to_value(recipe)?;
     let Value::Object(defaults) = &mut settings else {
         unreachable!("a configuration serialises to an object");
     };
+    let mut keys = Vec::new();
     for (key, value) in table {
         if !defaults.contains_key(&key) {
             return Err(
@@ -670,10 +843,13 @@ fn read_config(path: &Path) -> Result<TrainConfig, CliError> {
                 ),
             );
         }
-        defaults.insert(key, serde_json::to_value(value)?);
+        defaults.insert(key.clone(), serde_json::to_value(value)?);
+        keys.push(key);
     }
-    serde_json::from_value(settings)
-        .map_err(|error| CliError::new(format!("invalid setting in {}: {error}", path.display())))
+    let config = serde_json::from_value(settings).map_err(|error| {
+        CliError::new(format!("invalid setting in {}: {error}", path.display()))
+    })?;
+    Ok((config, keys))
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), CliError> {

@@ -156,3 +156,57 @@ fn unknown_estimator_is_rejected() {
         "{stderr}"
     );
 }
+
+#[test]
+fn zero_counts_name_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("study");
+    let cases = [
+        ("--samples", "0", "--samples is 0 but must be at least 2"),
+        (
+            "--proxy-batch",
+            "0",
+            "--proxy-batch is 0 but must be at least 1",
+        ),
+        (
+            "--train-epochs",
+            "0",
+            "--train-epochs is 0 but must be at least 1",
+        ),
+        ("--seed", "-1", "invalid value '-1' for '--seed"),
+    ];
+    for (flag, value, expected) in cases {
+        let output = rwenas(&["correlate", "--no-download", flag, value])
+            .arg("--data")
+            .arg(dir.path().join("absent"))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{flag}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{flag}: {stderr}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn absent_data_without_download_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let absent = dir.path().join("absent");
+    let output = rwenas(&["correlate", "--no-download"])
+        .arg("--data")
+        .arg(&absent)
+        .arg("--out")
+        .arg(dir.path().join("study"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("data path {} does not exist", absent.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("drop --no-download"), "{stderr}");
+    assert!(stderr.lines().count() <= 2, "{stderr}");
+}

@@ -205,6 +205,90 @@ fn export_front_entry() {
     );
     let stderr = failing(&["export", "--front", search_arg, "--index", "0"]);
     assert!(stderr.contains("out of range"), "stderr: {stderr}");
+
+    // The front gives the space; --space is rejected, not ignored.
+    let stderr = failing(&[
+        "export", "--front", search_arg, "--index", "1", "--space", "macro",
+    ]);
+    assert!(
+        stderr.contains("--space applies only to a --genome file"),
+        "stderr: {stderr}"
+    );
+
+    // A front entry, or the whole front.json, passed as a genome file points to --front.
+    let entry = dir.path().join("entry.json");
+    std::fs::write(&entry, entries[0].to_string()).unwrap();
+    let front_file = search.join("front.json");
+    for path in [&entry, &front_file] {
+        let stderr = failing(&["export", "--genome", path.to_str().unwrap()]);
+        assert!(stderr.contains("not a JSON array"), "stderr: {stderr}");
+        assert!(stderr.contains("--front DIR --index K"), "stderr: {stderr}");
+    }
+}
+
+#[test]
+fn export_space_without_genome_rejected() {
+    let stderr = failing(&["export", "--arch", "darts_v2", "--space", "macro"]);
+    assert!(
+        stderr.contains("--space applies only to a --genome file"),
+        "stderr: {stderr}"
+    );
+    let stderr = failing(&["export", "--genotype", &darts_v2_text(), "--space", "micro"]);
+    assert!(stderr.contains("--space applies only"), "stderr: {stderr}");
+}
+
+#[test]
+fn export_index_without_front_rejected() {
+    let stderr = failing(&["export", "--arch", "darts_v2", "--index", "2"]);
+    assert!(
+        stderr.contains("--index applies only to --front DIR"),
+        "stderr: {stderr}"
+    );
+}
+
+#[test]
+fn export_negative_channels_name_flag() {
+    let stderr = failing(&["export", "--arch", "darts_v2", "--channels", "-4"]);
+    assert!(
+        stderr.contains("invalid value '-4' for '--channels"),
+        "stderr: {stderr}"
+    );
+}
+
+#[test]
+fn export_macro_channels() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("macro.json");
+    std::fs::write(&path, serde_json::to_string(&vec![1; 48]).unwrap()).unwrap();
+    let path = path.to_str().unwrap();
+    let phases = |extra: &[&str]| {
+        let mut args = vec!["--genome", path, "--space", "macro"];
+        args.extend_from_slice(extra);
+        let document: Value = serde_json::from_str(&export_stdout(&args)).unwrap();
+        check_document(&document);
+        document["scale"]["channels"].clone()
+    };
+    assert_eq!(phases(&[]), serde_json::json!([32, 64, 128]));
+    assert_eq!(
+        phases(&["--channels", "16"]),
+        serde_json::json!([16, 32, 64])
+    );
+    assert_eq!(
+        phases(&["--channels", "128,128,128"]),
+        serde_json::json!([128, 128, 128])
+    );
+}
+
+#[test]
+fn export_no_auxiliary_overrides_auxiliary() {
+    let document: Value = serde_json::from_str(&export_stdout(&[
+        "--arch",
+        "darts_v2",
+        "--auxiliary",
+        "--no-auxiliary",
+    ]))
+    .unwrap();
+    assert!(check_document(&document).auxiliary.is_none());
 }
 
 #[test]

@@ -264,3 +264,144 @@ fn unknown_convention_is_rejected() {
     assert!(stderr.contains("thop"), "{stderr}");
     assert!(stderr.contains("conv-linear"), "{stderr}");
 }
+
+#[test]
+fn space_without_genome_is_rejected() {
+    let stderr = flops_error(&["--arch", "darts_v2", "--space", "macro"]);
+    assert!(
+        stderr.contains("--space applies only to a --genome file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("remove --space"), "{stderr}");
+}
+
+#[test]
+fn negative_numbers_name_the_flag() {
+    for (flag, value) in [("--channels", "-4"), ("--layers", "-1"), ("--input", "-32")] {
+        let stderr = flops_error(&["--arch", "darts_v2", flag, value]);
+        assert!(
+            stderr.contains(&format!("invalid value '{value}' for '{flag}")),
+            "{flag}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn zero_sizes_name_the_flag() {
+    for flag in ["--layers", "--classes", "--input"] {
+        let stderr = flops_error(&["--arch", "darts_v2", flag, "0"]);
+        assert!(
+            stderr.contains(&format!("{flag} is 0 but must be at least 1")),
+            "{flag}: {stderr}"
+        );
+        assert!(!stderr.contains("even number of channels"), "{stderr}");
+    }
+    let stderr = flops_error(&["--arch", "darts_v2", "--channels", "0"]);
+    assert!(stderr.contains("at least 1"), "{stderr}");
+}
+
+#[test]
+fn tiny_input_names_smallest_size() {
+    let stderr = flops_error(&["--arch", "darts_v2", "--input", "1"]);
+    assert!(
+        stderr.contains("--input 1 is too small for darts_v2"),
+        "{stderr}"
+    );
+    // The two reductions of the CIFAR layout halve the maps twice, so 4x4 is the least input.
+    assert!(
+        stderr.contains("the smallest --input at which it builds is 4"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("auxiliary"), "{stderr}");
+}
+
+#[test]
+fn odd_input_names_nearest_sizes() {
+    let stderr = flops_error(&["--arch", "darts_v2", "--input", "30"]);
+    assert!(
+        stderr.contains("darts_v2 does not build at --input 30"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--input 28 and 32"), "{stderr}");
+    let report = flops(&["--arch", "darts_v2", "--input", "28"]);
+    assert_eq!(report["input"], 28);
+}
+
+#[test]
+fn auxiliary_head_needs_larger_input() {
+    let stderr = flops_error(&["--arch", "darts_v2", "--auxiliary", "--input", "16"]);
+    assert!(stderr.contains("with the auxiliary head"), "{stderr}");
+    assert!(
+        stderr.contains("the smallest --input at which it builds is 32"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("without --auxiliary it builds at --input 16"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn macro_tiny_input_names_smallest_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_genome(
+        dir.path(),
+        "macro.json",
+        &serde_json::to_string(&vec![1; 48]).unwrap(),
+    );
+    let stderr = flops_error(&["--genome", &path, "--space", "macro", "--input", "2"]);
+    assert!(stderr.contains("--input 2 is too small"), "{stderr}");
+    assert!(stderr.contains("smallest --input"), "{stderr}");
+}
+
+#[test]
+fn macro_channel_list_sets_each_phase() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_genome(
+        dir.path(),
+        "macro.json",
+        &serde_json::to_string(&vec![1; 48]).unwrap(),
+    );
+    let report = flops(&[
+        "--genome",
+        &path,
+        "--space",
+        "macro",
+        "--channels",
+        "16,16,16",
+    ]);
+    assert_eq!(report["phase_channels"], serde_json::json!([16, 16, 16]));
+    let stderr = flops_error(&["--genome", &path, "--space", "macro", "--channels", "16,16"]);
+    assert!(
+        stderr.contains("lists 2 phases, but the macro space has 3"),
+        "{stderr}"
+    );
+    let stderr = flops_error(&["--arch", "darts_v2", "--channels", "16,32,64"]);
+    assert!(stderr.contains("one initial count"), "{stderr}");
+}
+
+#[test]
+fn front_entry_as_genome_points_to_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = serde_json::json!({ "genome": vec![0; 40], "macs": 1 });
+    let path = write_genome(dir.path(), "entry.json", &entry.to_string());
+    let stderr = flops_error(&["--genome", &path]);
+    assert!(stderr.contains("not a JSON array of integers"), "{stderr}");
+    assert!(
+        stderr.contains("an entry of a search's front.json"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--front DIR --index K"), "{stderr}");
+    let front = serde_json::json!([entry]);
+    let path = write_genome(dir.path(), "front.json", &front.to_string());
+    let stderr = flops_error(&["--genome", &path]);
+    assert!(stderr.contains("a search's front.json"), "{stderr}");
+}
+
+#[test]
+fn single_gene_is_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_genome(dir.path(), "one.json", "[0]");
+    let stderr = flops_error(&["--genome", &path]);
+    assert!(stderr.contains("has 1 gene but"), "{stderr}");
+}

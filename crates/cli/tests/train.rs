@@ -7,6 +7,7 @@ use std::path::Path;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 use common::{cifar_batches, failing, read_json, run, rwenas};
+use rwenas::flops::{Convention, count};
 use rwenas::nn::NetworkModule;
 use rwenas::space::Network;
 use rwenas::train::load_model;
@@ -108,7 +109,11 @@ fn train_resume_matches_straight_run() {
     assert!((0.0..=1.0).contains(&untrained));
     let metrics = metric_columns(&straight);
     assert_eq!(metrics.len(), 3, "header and 2 epochs: {metrics:?}");
-    assert!(metrics[1].starts_with("0,0.025,"), "{metrics:?}");
+    // Epochs count from 1, as the console prints `epoch 1/2`.
+    assert!(metrics[1].starts_with("1,0.025,"), "{metrics:?}");
+    assert!(metrics[2].starts_with("2,"), "{metrics:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("epoch 1/2:"), "stderr: {stderr}");
 
     // Interrupted after epoch 1, then resumed.
     let resumed = temporary.path().join("resumed");
@@ -134,13 +139,80 @@ fn train_resume_matches_straight_run() {
     assert_eq!(report["test_error"].as_f64(), Some(last));
     assert_eq!(report["test_size"], 200);
 
-    // Another architecture than the run's config.json records is rejected with the flags to
-    // fix, before any weight is read.
+    // Another architecture than the run's config.json records is rejected with the setting
+    // that differs and the flag to fix it, before any weight is read.
     let output = evaluate_weights(&straight, "10");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("differs"), "stderr: {stderr}");
-    assert!(stderr.contains("--channels"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("were trained for another network"),
+        "stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("channels 8 in the training run, 10 given"),
+        "stderr: {stderr}"
+    );
+    assert!(!stderr.contains("layers"), "only channels differ: {stderr}");
+    assert!(stderr.contains("pass --channels 8"), "stderr: {stderr}");
+
+    // Several settings are named, each with its fix.
+    let mut command = rwenas(&[
+        "evaluate",
+        "--arch",
+        "darts_v2",
+        "--channels",
+        "8",
+        "--layers",
+        "6",
+        "--no-auxiliary",
+        "--test-size",
+        "200",
+    ]);
+    command.arg("--data").arg(cifar_batches());
+    command.arg("--weights").arg(straight.join("model"));
+    let output = command.output().expect("rwenas starts");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("layers 5 in the training run, 6 given"),
+        "stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("auxiliary head: with in the training run, without given"),
+        "stderr: {stderr}"
+    );
+    assert!(stderr.contains("remove --no-auxiliary"), "stderr: {stderr}");
+
+    // Another cell is named as the architecture.
+    let mut command = rwenas(&[
+        "evaluate",
+        "--arch",
+        "darts_v1",
+        "--channels",
+        "8",
+        "--layers",
+        "5",
+        "--test-size",
+        "200",
+    ]);
+    command.arg("--data").arg(cifar_batches());
+    command.arg("--weights").arg(straight.join("model"));
+    let output = command.output().expect("rwenas starts");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("architecture darts_v2 in the training run, darts_v1 given"),
+        "stderr: {stderr}"
+    );
+
+    // The run's folder in place of its model file names the file.
+    let mut command = rwenas(&["evaluate", "--arch", "darts_v2", "--weights"]);
+    let output = command.arg(&straight).output().expect("rwenas starts");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is a folder"), "stderr: {stderr}");
+    assert!(
+        stderr.contains(&format!("--weights {}", straight.join("model").display())),
+        "stderr: {stderr}"
+    );
 
     // Without the config.json, weights of another size are rejected by their shapes.
     let moved = straight.join("moved");
@@ -184,4 +256,175 @@ fn resume_refuses_new_settings() {
     ]);
     assert!(stderr.contains("--learning-rate"), "stderr: {stderr}");
     assert!(stderr.contains("config.json"), "stderr: {stderr}");
+}
+
+/// Runs `rwenas train` with `args` on CIFAR-10 into a new folder under `dir`, expecting
+/// it to fail, and returns stderr after checking that no run folder was created.
+fn train_failing(dir: &Path, args: &[&str]) -> String {
+    let out = dir.join("run");
+    let mut command = rwenas(&["train", "--arch", "darts_v2"]);
+    command.args(args).arg("--data").arg(cifar_batches());
+    command.arg("--out").arg(&out);
+    let output = command.output().expect("rwenas starts");
+    assert!(!output.status.success(), "rwenas train {args:?} succeeded");
+    assert!(!out.exists(), "a rejected run leaves no folder");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn invalid_settings_name_the_flag() {
+    let temporary = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--learning-rate=-1"],
+            "--learning-rate is -1 but must be a finite value >= 0",
+        ),
+        (&["--lr", "-1"], "--learning-rate is -1"),
+        (
+            &["--batch-size", "0"],
+            "--batch-size is 0 but must be at least 1",
+        ),
+        (&["--epochs", "0"], "--epochs is 0 but must be at least 1"),
+        (
+            &["--grad-clip", "-1"],
+            "--grad-clip is -1 but must be a finite value > 0, or 0 to disable clipping",
+        ),
+        (&["--seed", "-1"], "invalid value '-1' for '--seed"),
+    ];
+    for (args, expected) in cases {
+        let stderr = train_failing(temporary.path(), args);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("learning_rate"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn cutout_over_whole_image_rejected() {
+    let temporary = tempfile::tempdir().unwrap();
+    let stderr = train_failing(temporary.path(), &["--cutout", "100"]);
+    assert!(
+        stderr.contains("--cutout is 100 but must be below 64"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--cutout 0"), "{stderr}");
+    // 63 leaves part of a 32x32 image unmasked wherever the square is centred.
+    let stderr = train_failing(temporary.path(), &["--cutout", "63", "--batch-size", "0"]);
+    assert!(stderr.contains("--batch-size"), "{stderr}");
+}
+
+#[test]
+fn warmup_longer_than_run_rejected() {
+    let temporary = tempfile::tempdir().unwrap();
+    let stderr = train_failing(temporary.path(), &["--warmup-epochs", "5", "--epochs", "1"]);
+    assert!(
+        stderr.contains("--warmup-epochs is 5 but must be at most the 1 epoch of the run"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pass --warmup-epochs from 0 to 1, or raise --epochs"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn config_file_setting_names_the_key() {
+    let temporary = tempfile::tempdir().unwrap();
+    let config = temporary.path().join("settings.toml");
+    std::fs::write(&config, "learning_rate = -1.0\n").unwrap();
+    let stderr = train_failing(temporary.path(), &["--config", config.to_str().unwrap()]);
+    assert!(
+        stderr.contains("settings.toml: learning_rate is -1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("or override it with --learning-rate"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn space_without_genome_rejected() {
+    let temporary = tempfile::tempdir().unwrap();
+    let stderr = train_failing(temporary.path(), &["--space", "macro"]);
+    assert!(
+        stderr.contains("--space applies only to a --genome file"),
+        "{stderr}"
+    );
+}
+
+/// Returns the `network` that `rwenas export` writes for `flags`, with its parameter
+/// count.
+fn exported_network(flags: &[&str]) -> (serde_json::Value, u64) {
+    let mut args = vec!["export"];
+    args.extend_from_slice(flags);
+    let output = run(&mut rwenas(&args));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let params = document["params"].as_u64().expect("params");
+    (document["network"].clone(), params)
+}
+
+/// Trains one epoch on 20 images with `flags` into `out` and returns the `network` of its
+/// config.json.
+fn trained_network(out: &Path, flags: &[&str]) -> serde_json::Value {
+    let mut command = rwenas(&["train"]);
+    command.args(flags);
+    command.args(["--epochs", "1", "--train-size", "20", "--test-size", "20"]);
+    command.args(["--batch-size", "10", "--bn-recalibration-images", "0"]);
+    command
+        .arg("--data")
+        .arg(cifar_batches())
+        .arg("--out")
+        .arg(out);
+    let output = run(&mut command);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("after 1 epoch on 20 training images"),
+        "stdout: {stdout}"
+    );
+    read_json(&out.join("config.json"))["network"].clone()
+}
+
+#[test]
+fn export_and_train_build_same_network() {
+    let temporary = tempfile::tempdir().unwrap();
+    let genome = temporary.path().join("macro.json");
+    std::fs::write(&genome, serde_json::to_string(&vec![1; 48]).unwrap()).unwrap();
+    let genome = genome.to_str().unwrap();
+    let cases: [&[&str]; 4] = [
+        &["--genome", genome, "--space", "macro", "--channels", "8"],
+        &[
+            "--genome",
+            genome,
+            "--space",
+            "macro",
+            "--channels",
+            "8,8,8",
+        ],
+        &[
+            "--arch",
+            "darts_v2",
+            "--channels",
+            "8",
+            "--layers",
+            "5",
+            "--auxiliary",
+        ],
+        &[
+            "--arch",
+            "darts_v2",
+            "--channels",
+            "8",
+            "--layers",
+            "5",
+            "--no-auxiliary",
+        ],
+    ];
+    for (index, flags) in cases.into_iter().enumerate() {
+        let (exported, params) = exported_network(flags);
+        let trained = trained_network(&temporary.path().join(format!("run{index}")), flags);
+        assert_eq!(exported, trained, "{flags:?}");
+        let network: Network = serde_json::from_value(trained).expect("a network");
+        let counts = count(&network, Convention::ConvLinear).expect("counts");
+        assert_eq!(counts.params + counts.auxiliary_params, params, "{flags:?}");
+    }
 }

@@ -36,6 +36,8 @@ fn imagenet_run_trains_and_resumes() {
     let out = dir.path().join("run");
     let mut command = rwenas(&["train", "--imagenet", "--arch", "darts_v2"]);
     command.args(["--channels", "4", "--layers", "3", "--epochs", "2"]);
+    // The recipe warms up for 5 epochs, longer than this run.
+    command.args(["--warmup-epochs", "1"]);
     command.args(["--batch-size", "3", "--stop-after", "1"]);
     command.arg("--data").arg(&data).arg("--out").arg(&out);
     run(&mut command);
@@ -64,7 +66,7 @@ fn imagenet_rejects_the_macro_space() {
         "[1,0,0,1,0,0,1,1,0,1,0,0,1,0,0,1,1,0,1,0,0,1,0,0,1,1,0]",
     )
     .unwrap();
-    let output = rwenas(&["train", "--imagenet", "--space", "macro", "--epochs", "1"])
+    let output = rwenas(&["train", "--imagenet", "--space", "macro"])
         .arg("--genome")
         .arg(&genome)
         .arg("--data")
@@ -77,6 +79,29 @@ fn imagenet_rejects_the_macro_space() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("--imagenet applies to micro networks only"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn imagenet_warmup_beyond_run_names_default() {
+    let dir = tempfile::tempdir().unwrap();
+    // The settings are checked before the data loads, so the folder need not exist.
+    let output = rwenas(&["train", "--imagenet", "--arch", "darts_v2", "--epochs", "2"])
+        .arg("--data")
+        .arg(dir.path().join("absent"))
+        .arg("--out")
+        .arg(dir.path().join("run"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--warmup-epochs is 5, the default of the ImageNet recipe"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pass --warmup-epochs from 0 to 2"),
         "{stderr}"
     );
 }

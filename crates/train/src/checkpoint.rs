@@ -14,6 +14,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::error::counted;
 use crate::{TrainConfig, TrainError};
 
 const MAGIC: &[u8; 8] = b"RWTRAIN1";
@@ -114,7 +115,10 @@ pub(crate) fn read_checkpoint(path: &Path) -> Result<Checkpoint, TrainError> {
     if !rest.is_empty() {
         return Err(invalid(
             path,
-            format!("{} bytes after the last section", rest.len()),
+            format!(
+                "{} after the last section",
+                counted(rest.len(), "byte", "bytes")
+            ),
         ));
     }
     let header: Header = serde_json::from_slice(sections[0])

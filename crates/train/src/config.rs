@@ -4,6 +4,7 @@ use rwenas_nn::Initializer;
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
+use crate::error::counted;
 use crate::imagenet::{ColorJitter, ResizedCrop};
 
 /// Settings of one training run.
@@ -170,21 +171,21 @@ impl TrainConfig {
         self.drop_path_rate * epoch as f64 / self.epochs as f64
     }
 
-    /// Checks every value.
+    /// Checks every value, and that the warm-up is no longer than the run.
     ///
     /// # Errors
     ///
-    /// [`TrainError::InvalidConfig`] naming the first invalid value.
+    /// [`TrainError::InvalidSetting`] naming the first invalid setting.
     pub fn validate(&self) -> Result<(), TrainError> {
-        let invalid = |message: String| Err(TrainError::InvalidConfig(message));
-        if self.epochs == 0 {
-            return invalid("epochs is 0; expected at least 1".into());
-        }
-        if self.batch_size == 0 || self.eval_batch_size == 0 {
-            return invalid(format!(
-                "batch_size {} and eval_batch_size {} must both be at least 1",
-                self.batch_size, self.eval_batch_size
-            ));
+        let counts = [
+            ("epochs", self.epochs),
+            ("batch_size", self.batch_size),
+            ("eval_batch_size", self.eval_batch_size),
+        ];
+        for (setting, value) in counts {
+            if value == 0 {
+                return Err(invalid_setting(setting, value, "at least 1"));
+            }
         }
         let rates = [
             ("learning_rate", self.learning_rate),
@@ -192,50 +193,104 @@ impl TrainConfig {
             ("weight_decay", self.weight_decay),
             ("auxiliary_weight", self.auxiliary_weight),
         ];
-        for (name, value) in rates {
+        for (setting, value) in rates {
             if !(value.is_finite() && value >= 0.0) {
-                return invalid(format!("{name} is {value}; expected a finite value >= 0"));
+                return Err(invalid_setting(setting, value, "a finite value >= 0"));
             }
         }
-        for (name, value) in [("momentum", self.momentum), ("dampening", self.dampening)] {
+        for (setting, value) in [("momentum", self.momentum), ("dampening", self.dampening)] {
             if !(0.0..=1.0).contains(&value) {
-                return invalid(format!("{name} is {value}; expected a value in [0, 1]"));
+                return Err(invalid_setting(setting, value, "in [0, 1]"));
             }
         }
         if let Some(norm) = self.gradient_clip_norm
             && !(norm.is_finite() && norm > 0.0)
         {
-            return invalid(format!(
-                "gradient_clip_norm is {norm}; expected a finite value > 0 or none"
+            return Err(invalid_setting(
+                "gradient_clip_norm",
+                norm,
+                "a finite value > 0, or none to disable clipping",
             ));
         }
         if self.cutout_length == Some(0) {
-            return invalid("cutout_length is 0; expected at least 1 or none".into());
-        }
-        if !(0.0..1.0).contains(&self.drop_path_rate) {
-            return invalid(format!(
-                "drop_path_rate is {}; expected a value in [0, 1)",
-                self.drop_path_rate
+            return Err(invalid_setting(
+                "cutout_length",
+                0,
+                "at least 1, or none to disable cutout",
             ));
         }
-        if !(0.0..1.0).contains(&self.label_smoothing) {
-            return invalid(format!(
-                "label_smoothing is {}; expected a value in [0, 1)",
-                self.label_smoothing
+        let probabilities = [
+            ("drop_path_rate", self.drop_path_rate),
+            ("label_smoothing", self.label_smoothing),
+        ];
+        for (setting, value) in probabilities {
+            if !(0.0..1.0).contains(&value) {
+                return Err(invalid_setting(setting, value, "in [0, 1)"));
+            }
+        }
+        if self.warmup_epochs > self.epochs {
+            return Err(invalid_setting(
+                "warmup_epochs",
+                self.warmup_epochs,
+                &format!(
+                    "at most the {} of the run",
+                    counted(self.epochs, "epoch", "epochs")
+                ),
             ));
         }
         if let LearningRateSchedule::Exponential { gamma } = self.schedule
             && !(gamma > 0.0 && gamma <= 1.0)
         {
-            return invalid(format!(
-                "schedule gamma is {gamma}; expected a value in (0, 1]"
-            ));
+            return Err(invalid_setting("schedule.gamma", gamma, "in (0, 1]"));
         }
         self.resized_crop.validate()?;
         if let Some(jitter) = &self.color_jitter {
             jitter.validate()?;
         }
         Ok(())
+    }
+
+    /// Checks every value as [`TrainConfig::validate`] does, and that cutout leaves part of
+    /// a `height x width` training image unmasked.
+    ///
+    /// The cutout square is centred on a random pixel and clipped at the borders (see
+    /// [`cutout`](crate::augment::cutout)). So a length of at least twice the longer side
+    /// masks the whole image wherever it is centred, and the network would train on blank
+    /// images.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::InvalidSetting`] naming the first invalid setting.
+    pub fn validate_for_image_size(&self, height: usize, width: usize) -> Result<(), TrainError> {
+        self.validate()?;
+        let side = height.max(width);
+        if let Some(length) = self.cutout_length
+            && length / 2 >= side
+        {
+            return Err(invalid_setting(
+                "cutout_length",
+                length,
+                &format!(
+                    "below {}, twice the {side}-pixel side of the images, because a longer \
+                     square masks the whole image",
+                    2 * side
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Returns the error of `setting` at `value`, which must be `expected`.
+pub(crate) fn invalid_setting(
+    setting: &'static str,
+    value: impl std::fmt::Display,
+    expected: &str,
+) -> TrainError {
+    TrainError::InvalidSetting {
+        setting,
+        value: value.to_string(),
+        expected: expected.to_string(),
     }
 }
 

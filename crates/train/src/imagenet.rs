@@ -22,6 +22,8 @@ use rwenas_rwe::{DataError, FullSizeDataset, FullSizeSets, ImageDataset, Normali
 use serde::{Deserialize, Serialize};
 
 use crate::augment::{ImageShape, cutout, flip_horizontal};
+use crate::config::invalid_setting;
+use crate::error::counted;
 use crate::{TrainConfig, TrainData, TrainError};
 
 /// Per-channel mean of ImageNet in `[0, 1]` units, as DARTS and torchvision normalise.
@@ -77,21 +79,23 @@ impl ResizedCrop {
     ///
     /// # Errors
     ///
-    /// [`TrainError::InvalidConfig`] naming the range.
+    /// [`TrainError::InvalidSetting`] naming the range.
     pub fn validate(&self) -> Result<(), TrainError> {
         let [low, high] = self.scale;
         if !(low > 0.0 && low <= high && high <= 1.0) {
-            return Err(TrainError::InvalidConfig(format!(
-                "resized_crop scale is {:?}; expected 0 < low <= high <= 1",
-                self.scale
-            )));
+            return Err(invalid_setting(
+                "resized_crop.scale",
+                format!("{:?}", self.scale),
+                "[low, high] with 0 < low <= high <= 1",
+            ));
         }
         let [low, high] = self.ratio;
         if !(low > 0.0 && low <= high && high.is_finite()) {
-            return Err(TrainError::InvalidConfig(format!(
-                "resized_crop ratio is {:?}; expected 0 < low <= high",
-                self.ratio
-            )));
+            return Err(invalid_setting(
+                "resized_crop.ratio",
+                format!("{:?}", self.ratio),
+                "[low, high] with 0 < low <= high",
+            ));
         }
         Ok(())
     }
@@ -177,25 +181,20 @@ impl ColorJitter {
     ///
     /// # Errors
     ///
-    /// [`TrainError::InvalidConfig`] naming the value.
+    /// [`TrainError::InvalidSetting`] naming the value.
     pub fn validate(&self) -> Result<(), TrainError> {
         let values = [
-            ("brightness", self.brightness),
-            ("contrast", self.contrast),
-            ("saturation", self.saturation),
+            ("color_jitter.brightness", self.brightness),
+            ("color_jitter.contrast", self.contrast),
+            ("color_jitter.saturation", self.saturation),
         ];
-        for (name, value) in values {
+        for (setting, value) in values {
             if !(value.is_finite() && value >= 0.0) {
-                return Err(TrainError::InvalidConfig(format!(
-                    "color_jitter {name} is {value}; expected a finite value >= 0"
-                )));
+                return Err(invalid_setting(setting, value, "a finite value >= 0"));
             }
         }
         if !(0.0..=0.5).contains(&self.hue) {
-            return Err(TrainError::InvalidConfig(format!(
-                "color_jitter hue is {}; expected a value in [0, 0.5]",
-                self.hue
-            )));
+            return Err(invalid_setting("color_jitter.hue", self.hue, "in [0, 0.5]"));
         }
         Ok(())
     }
@@ -441,9 +440,9 @@ impl TrainData {
             }
             if split.images.len() != split.labels.len() {
                 return Err(DataError::Inconsistent(format!(
-                    "{} images but {} labels",
-                    split.images.len(),
-                    split.labels.len()
+                    "{} but {}",
+                    counted(split.images.len(), "image", "images"),
+                    counted(split.labels.len(), "label", "labels")
                 ))
                 .into());
             }

@@ -5,9 +5,11 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::checkpoint::write_atomically;
+use crate::error::counted;
 use crate::{EpochMetrics, TrainError};
 
-/// Header line of the metrics CSV.
+/// Header line of the metrics CSV. The `epoch` column counts from 1, as the `train` command
+/// prints epochs.
 pub const CSV_HEADER: &str = "epoch,learning_rate,train_loss,train_error,test_error,seconds,images_per_second,test_seconds,recalibration_seconds";
 
 /// Appends one line per epoch to a CSV file, flushing after every line so the file is
@@ -63,8 +65,9 @@ impl MetricsCsv {
             return Err(io_error(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 format!(
-                    "{} epoch lines, but the checkpoint covers {epochs} epochs",
-                    kept.len()
+                    "{}, but the checkpoint covers {}",
+                    counted(kept.len(), "epoch line", "epoch lines"),
+                    counted(epochs, "epoch", "epochs")
                 ),
             )));
         }
@@ -104,12 +107,13 @@ impl MetricsCsv {
     }
 }
 
-/// Formats one epoch as a CSV line in the column order of [`CSV_HEADER`].
+/// Formats one epoch as a CSV line in the column order of [`CSV_HEADER`], the epoch counted
+/// from 1.
 pub fn csv_line(metrics: &EpochMetrics) -> String {
     let train = &metrics.train;
     format!(
         "{},{},{},{},{},{},{},{},{}",
-        train.epoch,
+        train.epoch + 1,
         train.learning_rate,
         train.train_loss,
         train.train_error,

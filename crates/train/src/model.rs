@@ -41,8 +41,9 @@ pub fn save_model(model: &NetworkModule, path: &Path) -> Result<(), TrainError> 
 /// # Errors
 ///
 /// [`TrainError::Network`] when the network does not build, [`TrainError::Io`] when the file
-/// cannot be read and [`TrainError::Model`] when it is not a model record or its tensors do
-/// not fit the network (another architecture or size).
+/// cannot be read, [`TrainError::NotAModel`] when it is not a model record and
+/// [`TrainError::Model`] when its tensors do not fit the network (another architecture or
+/// size).
 pub fn load_model(
     network: &Network,
     path: &Path,
@@ -56,8 +57,12 @@ pub fn load_model(
         path: path.to_path_buf(),
         message,
     };
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
-        .map_err(|error| invalid(format!("not a Burn model record: {error}")))?;
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|error| {
+        TrainError::NotAModel {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        }
+    })?;
     let build = BuildConfig {
         norm: NormMode::RunningStatistics,
         ..BuildConfig::default()

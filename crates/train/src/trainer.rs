@@ -19,6 +19,7 @@ use rwenas_space::network::Network;
 use crate::augment::Augmentation;
 use crate::checkpoint::{Checkpoint, read_checkpoint, write_checkpoint};
 use crate::drop_path::DropPath;
+use crate::error::counted;
 use crate::imagenet;
 use crate::model::{save_model, test_error};
 use crate::recalibrate;
@@ -215,7 +216,8 @@ impl Trainer {
     ///
     /// # Errors
     ///
-    /// [`TrainError::InvalidConfig`] from [`TrainConfig::validate`], [`TrainError::Network`]
+    /// [`TrainError::InvalidSetting`] from [`TrainConfig::validate_for_image_size`] at the
+    /// size of the training images, [`TrainError::Network`]
     /// when the network does not build, and [`TrainError::Data`] when the images do not fit
     /// the network's input or its classes.
     pub fn new(
@@ -224,7 +226,7 @@ impl Trainer {
         config: TrainConfig,
         device: &Device,
     ) -> Result<Self, TrainError> {
-        config.validate()?;
+        config.validate_for_image_size(data.train.height, data.train.width)?;
         check_data(network, &data)?;
         let device = device.clone().autodiff();
         let build = BuildConfig {
@@ -369,8 +371,8 @@ impl Trainer {
         let epoch = self.epoch;
         if epoch >= self.config.epochs {
             return Err(TrainError::InvalidConfig(format!(
-                "all {} epochs are done; raise epochs to train further",
-                self.config.epochs
+                "all {} are done; raise epochs to train further",
+                counted(self.config.epochs, "epoch", "epochs")
             )));
         }
         let start = Instant::now();
@@ -633,8 +635,12 @@ fn check_data(network: &Network, data: &TrainData) -> Result<(), TrainError> {
     let classes = network.classifier.classes;
     if train.num_classes() > classes || data.test.num_classes() > classes {
         return Err(DataError::Inconsistent(format!(
-            "the data has {} classes but the network classifies {classes}",
-            train.num_classes().max(data.test.num_classes())
+            "the data has {} but the network classifies {classes}",
+            counted(
+                train.num_classes().max(data.test.num_classes()),
+                "class",
+                "classes"
+            )
         ))
         .into());
     }

@@ -220,8 +220,10 @@ fn imagenet_layout_trains_one_epoch() {
         ..MicroScale::imagenet(8, 3, true)
     };
     let network = build_network(&genotype, &scale).expect("network builds");
+    // Five epochs, so that the recipe's five warm-up epochs fit in the run; the test trains
+    // the first.
     let config = TrainConfig {
-        epochs: 1,
+        epochs: 5,
         batch_size: 4,
         eval_batch_size: 2,
         drop_path_rate: 0.2,

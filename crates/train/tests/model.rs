@@ -77,3 +77,19 @@ fn saved_model_loads_with_same_test_error() {
     assert!(error.to_string().contains("do not fit"), "{error}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn file_that_is_not_a_model_is_named() {
+    let dir = std::env::temp_dir().join(format!("rwenas-train-not-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let path = dir.join("notes.txt");
+    std::fs::write(&path, "not a model").expect("file written");
+    let error = load_model(&network(8), &path, &Device::flex()).expect_err("not a model");
+    assert!(matches!(error, TrainError::NotAModel { .. }), "{error}");
+    assert!(
+        error.to_string().contains("is not a saved model"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("notes.txt"), "{error}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -301,7 +301,9 @@ fn run_writes_checkpoint_and_csv() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0], CSV_HEADER);
-    assert!(lines[1].starts_with("0,0.025,"));
+    // The CSV counts epochs from 1, as the `train` command prints them.
+    assert!(lines[1].starts_with("1,0.025,"), "{lines:?}");
+    assert!(lines[2].starts_with("2,"), "{lines:?}");
     for metrics in &history {
         assert!((0.0..=1.0).contains(&metrics.test_error));
         assert!(metrics.train.images_per_second > 0.0);
@@ -434,23 +436,130 @@ fn imagenet_preset_values() {
 #[test]
 fn invalid_recipe_values_rejected() {
     let cases = [
-        TrainConfig {
-            drop_path_rate: 1.0,
-            ..TrainConfig::default()
-        },
-        TrainConfig {
-            label_smoothing: -0.1,
-            ..TrainConfig::default()
-        },
-        TrainConfig {
-            schedule: LearningRateSchedule::Exponential { gamma: 0.0 },
-            ..TrainConfig::default()
-        },
+        (
+            TrainConfig {
+                drop_path_rate: 1.0,
+                ..TrainConfig::default()
+            },
+            "drop_path_rate",
+        ),
+        (
+            TrainConfig {
+                label_smoothing: -0.1,
+                ..TrainConfig::default()
+            },
+            "label_smoothing",
+        ),
+        (
+            TrainConfig {
+                schedule: LearningRateSchedule::Exponential { gamma: 0.0 },
+                ..TrainConfig::default()
+            },
+            "schedule.gamma",
+        ),
+        (
+            TrainConfig {
+                learning_rate: -1.0,
+                ..TrainConfig::default()
+            },
+            "learning_rate",
+        ),
+        (
+            TrainConfig {
+                batch_size: 0,
+                ..TrainConfig::default()
+            },
+            "batch_size",
+        ),
+        (
+            TrainConfig {
+                eval_batch_size: 0,
+                ..TrainConfig::default()
+            },
+            "eval_batch_size",
+        ),
     ];
-    for config in cases {
+    for (config, expected) in cases {
         let error = config.validate().expect_err("invalid value");
-        assert!(matches!(error, TrainError::InvalidConfig(_)), "{error}");
+        assert!(
+            matches!(error, TrainError::InvalidSetting { setting, .. } if setting == expected),
+            "{expected}: {error}"
+        );
     }
+}
+
+#[test]
+fn warmup_longer_than_run_rejected() {
+    let config = TrainConfig {
+        epochs: 1,
+        warmup_epochs: 5,
+        ..TrainConfig::default()
+    };
+    let error = config.validate().expect_err("warm-up beyond the run");
+    let TrainError::InvalidSetting {
+        setting,
+        value,
+        expected,
+    } = &error
+    else {
+        panic!("{error}");
+    };
+    assert_eq!(*setting, "warmup_epochs");
+    assert_eq!(value, "5");
+    assert_eq!(expected, "at most the 1 epoch of the run");
+    let whole_run = TrainConfig {
+        epochs: 5,
+        ..config
+    };
+    assert!(whole_run.validate().is_ok());
+}
+
+#[test]
+fn cutout_covering_image_rejected() {
+    // A square of length 64 centred on any pixel of a 32x32 image masks rows
+    // `center - 32` to `center + 32`, clipped, which is the whole image.
+    let config = |length| TrainConfig {
+        cutout_length: Some(length),
+        ..TrainConfig::default()
+    };
+    for length in [64, 65, 100] {
+        let error = config(length)
+            .validate_for_image_size(32, 32)
+            .expect_err("cutout over the whole image");
+        assert!(
+            matches!(&error, TrainError::InvalidSetting { setting: "cutout_length", value, .. } if *value == length.to_string()),
+            "{error}"
+        );
+        assert!(error.to_string().contains("below 64"), "{error}");
+        // The size-free check cannot know the image size.
+        assert!(config(length).validate().is_ok());
+    }
+    for length in [1, 16, 63] {
+        assert!(config(length).validate_for_image_size(32, 32).is_ok());
+    }
+    // The longer side decides: a 64-pixel square leaves columns of a 32x40 image unmasked.
+    assert!(config(64).validate_for_image_size(32, 40).is_ok());
+}
+
+#[test]
+fn trainer_rejects_cutout_over_images() {
+    let network = small_network(8, false);
+    let data = TrainData::new(synthetic(20, 8, 6), synthetic(10, 8, 7)).expect("data");
+    let config = TrainConfig {
+        cutout_length: Some(16),
+        ..tiny_config(1)
+    };
+    let error = Trainer::new(&network, data, config, &Device::flex()).expect_err("cutout");
+    assert!(
+        matches!(
+            error,
+            TrainError::InvalidSetting {
+                setting: "cutout_length",
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[test]
