@@ -199,6 +199,9 @@ pub fn run(args: CorrelateArgs) -> Result<(), CliError> {
             );
         }
     };
+    crate::interrupt::set_resume_hint(
+        "run the same command again to continue the study; finished scores are kept",
+    );
     let report = study.run(&args.out.join("scores.jsonl"), observe)?;
     bar.finish_and_clear();
 

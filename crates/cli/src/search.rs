@@ -140,9 +140,9 @@ impl ConfigFile {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpaceKind {
-    /// NSGA-Net's cell-based space at 10 initial channels and 5 layers.
+    /// NSGA-Net's cell-based space (searched at 10 initial channels and 5 cells).
     Micro,
-    /// NSGA-Net's phase-based space at 32, 64 and 128 channels.
+    /// NSGA-Net's phase-based space (searched with phases of 32, 64 and 128 channels).
     Macro,
 }
 
@@ -265,7 +265,18 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
     if !args.no_download {
         download_missing(&settings.data)?;
     }
-    let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
+    let missing = args.no_download && !settings.data.exists();
+    let data =
+        load_data(&settings.data, settings.train_size, settings.valid_size).map_err(|error| {
+            if missing {
+                error.with_hint(
+                    "pass --data with a cifar-10-batches-bin folder, an image folder or a \
+                     .tar.gz of one, or drop --no-download to download CIFAR-10 into that path",
+                )
+            } else {
+                error
+            }
+        })?;
     let space = space_of(settings.space, &data)?;
     let (estimator, estimator_space) = estimator_of(&settings, data, &devices)?;
 

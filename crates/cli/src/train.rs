@@ -454,6 +454,10 @@ fn train(
         bar.suspend(|| eprintln!("untrained network: test error {test_error:.4}"));
     }
     let mut csv = MetricsCsv::resume(&dir.join("metrics.csv"), trainer.epoch())?;
+    crate::interrupt::set_resume_hint(format!(
+        "continue the training after its last completed epoch with: rwenas train --resume {}",
+        dir.display()
+    ));
     let start = Instant::now();
     let mut csv_error = None;
     let history = trainer.run_epochs(args.stop_after.unwrap_or(usize::MAX), |metrics| {

@@ -262,7 +262,7 @@ fn resume_reads_moved_data() {
 }
 
 #[test]
-fn missing_data_says_where_it_looked() {
+fn missing_data_path_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nothing-here");
     let out = dir.path().join("out");
@@ -276,7 +276,9 @@ fn missing_data_says_where_it_looked() {
         out.to_str().unwrap(),
     ]);
     assert!(stderr.contains("nothing-here"), "stderr: {stderr}");
+    assert!(stderr.contains("does not exist"), "stderr: {stderr}");
     assert!(stderr.contains("--data"), "stderr: {stderr}");
+    assert!(stderr.contains("--no-download"), "stderr: {stderr}");
     assert!(!out.exists(), "a rejected search created its output folder");
 }
 
@@ -347,11 +349,12 @@ fn existing_search_is_not_overwritten() {
     );
 }
 
-#[test]
-fn config_file_typo_is_rejected() {
+/// Runs a search with a config file of `text` that must be rejected, and returns its
+/// stderr. The rejected search must not create its output folder.
+fn rejected_config(text: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("search.toml");
-    std::fs::write(&config, "population = 6\ngenerashuns = 3\n").unwrap();
+    std::fs::write(&config, text).unwrap();
     let out = dir.path().join("out");
     let stderr = failing(&[
         "search",
@@ -360,27 +363,22 @@ fn config_file_typo_is_rejected() {
         "--out",
         out.to_str().unwrap(),
     ]);
+    assert!(!out.exists(), "stderr: {stderr}");
+    stderr
+}
+
+#[test]
+fn config_file_typo_is_rejected() {
+    let stderr = rejected_config("population = 6\ngenerashuns = 3\n");
     assert!(stderr.contains("search.toml"), "stderr: {stderr}");
     assert!(stderr.contains("generashuns"), "stderr: {stderr}");
-    assert!(!out.exists());
 }
 
 #[test]
 fn config_file_type_error_names_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("search.toml");
-    std::fs::write(&config, "seed = 3\npopulation = \"four\"\n").unwrap();
-    let out = dir.path().join("out");
-    let stderr = failing(&[
-        "search",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let stderr = rejected_config("seed = 3\npopulation = \"four\"\n");
     assert!(stderr.contains("line 2"), "stderr: {stderr}");
     assert!(stderr.contains("key population"), "stderr: {stderr}");
-    assert!(!out.exists());
 }
 
 #[test]
