@@ -352,7 +352,8 @@ mod tests {
                 depth,
             };
             let packed = Weights::new(weight, rows, depth);
-            let mut expected = vec![0.0; rows * positions];
+            // Both outputs start with stale values, as a pooled buffer does.
+            let mut expected = vec![f32::NAN; rows * positions];
             row_major.multiply(
                 &image,
                 &geometry,
@@ -361,7 +362,11 @@ mod tests {
                 &mut expected,
                 false,
             );
-            // Stale values in the scratch buffer must not leak into the result.
+            assert!(
+                expected.iter().all(|value| value.is_finite()),
+                "{geometry:?}"
+            );
+            // Nor may stale values in the scratch buffer leak into the result.
             let mut scratch = vec![f32::NAN; 3 * depth * 32];
             let mut actual = vec![f32::NAN; rows * positions];
             packed.multiply(
