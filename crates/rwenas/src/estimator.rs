@@ -42,3 +42,19 @@ pub trait Estimator {
             .collect()
     }
 }
+
+/// Checks that `network` takes images of shape `images` (`[channels, height, width]`).
+///
+/// # Errors
+///
+/// A message naming both shapes when they differ.
+pub(crate) fn check_input(network: &Network, images: [usize; 3]) -> Result<(), String> {
+    if network.input == images {
+        return Ok(());
+    }
+    Err(format!(
+        "the network takes inputs of shape {:?} (channels, height, width) but the images are \
+         {images:?}; build the space for the data's channels and image size",
+        network.input
+    ))
+}

@@ -6,7 +6,10 @@
 //! ([`rwenas_nsga2`]) searches the trade-off, one generation per [`Search::step`].
 //!
 //! The member crates are re-exported: [`genome`], [`space`], [`flops`], [`nsga2`], [`nn`],
-//! [`rwe`], [`proxies`] and [`train`]. Besides RWE, zero-cost proxies ([`ProxyEstimator`])
+//! [`rwe`], [`proxies`] and [`train`], and so is [`burn`] (0.22), whose
+//! [`Device`](burn::tensor::Device) the estimators run on: `rwenas::burn::tensor::Device::flex()`
+//! is the CPU. Using this re-export instead of a direct `burn` dependency avoids building
+//! Burn twice with different features. Besides RWE, zero-cost proxies ([`ProxyEstimator`])
 //! and short training ([`TrainingEstimator`]) implement [`Estimator`], and a [`study::Study`]
 //! measures how well each ranks sampled architectures.
 #![warn(missing_docs)]
@@ -27,6 +30,7 @@ pub use record::EvaluationRecord;
 pub use rwe_estimator::RweEstimator;
 pub use search::{GenerationSummary, Search, SearchConfig};
 
+pub use burn;
 pub use rwenas_flops as flops;
 pub use rwenas_genome as genome;
 pub use rwenas_nn as nn;

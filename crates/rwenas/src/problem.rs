@@ -1,11 +1,14 @@
 //! The architecture search as an NSGA-II problem.
 
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
 use rwenas_flops::{Convention, Counts};
 use rwenas_genome::Genome;
 use rwenas_nsga2::{Evaluation, EvaluationError, Problem, VariableKind};
 use rwenas_space::SearchSpace;
+use rwenas_space::network::Network;
 
 use crate::{Estimator, EvaluationRecord, Score};
 
@@ -96,6 +99,28 @@ impl<'a> NasProblem<'a> {
 }
 
 impl NasProblem<'_> {
+    /// Scores `batch`, turning a panic of the estimator into failed evaluations so that it
+    /// ranks the networks worst instead of ending the search. After a panic the networks
+    /// are scored one at a time, so that only the one that panics fails.
+    fn score_batch(&self, batch: &[(Network, u64)]) -> Vec<Result<Score, String>> {
+        let scored = catch_unwind(AssertUnwindSafe(|| self.estimator.score_batch(batch)));
+        if let Ok(scores) = scored {
+            return scores;
+        }
+        batch
+            .iter()
+            .map(|(network, seed)| {
+                catch_unwind(AssertUnwindSafe(|| self.estimator.score(network, *seed)))
+                    .unwrap_or_else(|panic| {
+                        Err(format!(
+                            "the estimator panicked: {}",
+                            panic_message(&*panic)
+                        ))
+                    })
+            })
+            .collect()
+    }
+
     fn finish(
         &self,
         genome: &Genome,
@@ -119,10 +144,27 @@ impl NasProblem<'_> {
                 });
                 Ok(Evaluation::new(vec![score.error, counts.macs as f64]))
             }
-            Ok(score) => Err(self.failed(genome, format!("error is {}", score.error))),
+            Ok(score) => Err(self.failed(
+                genome,
+                format!(
+                    "{} returned the objective {}, which is not finite",
+                    self.estimator.name(),
+                    score.error
+                ),
+            )),
             Err(message) => Err(self.failed(genome, message)),
         }
     }
+}
+
+/// Returns the message of a panic payload, which is a `&str` or a `String` for the
+/// `panic!` and `assert!` macros.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message")
 }
 
 impl Problem for NasProblem<'_> {
@@ -189,7 +231,7 @@ impl Problem for NasProblem<'_> {
                 .iter()
                 .map(|(_, genome, network, _)| (network.clone(), self.seed ^ genome.stable_hash()))
                 .collect();
-            let scores = self.estimator.score_batch(&batch);
+            let scores = self.score_batch(&batch);
             for ((index, genome, _, counts), score) in chunk.iter().zip(scores) {
                 results[*index] = Some(self.finish(genome, counts, score));
             }

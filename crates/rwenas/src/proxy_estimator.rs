@@ -97,6 +97,8 @@ impl Estimator for ProxyEstimator {
 
     fn score(&self, network: &Network, seed: u64) -> Result<Score, String> {
         let start = Instant::now();
+        let [_, channels, height, width] = self.batch.images().dims();
+        crate::estimator::check_input(network, [channels, height, width])?;
         let device = if self.proxy.needs_gradients() {
             self.device.clone().autodiff()
         } else {

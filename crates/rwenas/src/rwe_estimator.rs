@@ -62,13 +62,17 @@ impl RweEstimator {
     ///
     /// # Errors
     ///
-    /// [`RweError`] when the network does not build or a classifier diverges.
+    /// [`RweError`] when the network does not build, its input shape differs from the
+    /// images' ([`RweError::Shape`]), or a classifier diverges.
     pub fn evaluate_on(
         &self,
         network: &Network,
         seed: u64,
         device: &Device,
     ) -> Result<rwenas_rwe::RweScore, RweError> {
+        let dataset = &self.data.dataset;
+        crate::estimator::check_input(network, [dataset.channels, dataset.height, dataset.width])
+            .map_err(RweError::Shape)?;
         let build = BuildConfig {
             initializer: self.initializer,
             norm: self.norm,

@@ -21,6 +21,18 @@ pub struct SearchConfig {
 }
 
 impl SearchConfig {
+    /// Checks the settings in the terms of this struct, before NSGA-II checks its own.
+    fn check(&self) -> Result<(), Nsga2Error> {
+        if self.population < 2 {
+            return Err(Nsga2Error::InvalidParameter {
+                name: "population",
+                value: self.population.to_string(),
+                requirement: "at least 2".to_string(),
+            });
+        }
+        Ok(())
+    }
+
     /// Returns the NSGA-II configuration of the method: binary tournament, two-point
     /// crossover with probability 0.9, polynomial mutation with distribution index 3 and a
     /// per-gene probability of 1/n on integer genes, and duplicate elimination (the operators
@@ -66,15 +78,32 @@ pub struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
-    /// Starts a search.
+    /// Starts a search with the operators of [`SearchConfig::nsga2`].
     ///
     /// # Errors
     ///
     /// [`Nsga2Error`] for invalid settings, such as a population below 2.
     pub fn new(problem: NasProblem<'a>, config: &SearchConfig) -> Result<Self, Nsga2Error> {
+        config.check()?;
+        Self::with_nsga2(problem, config.nsga2(), config.generations)
+    }
+
+    /// Starts a search that runs `generations` generations with any NSGA-II configuration,
+    /// for example bit-flip mutation for a space of binary genes. The configuration's seed
+    /// drives the operators, and the seed given to [`NasProblem::new`] the networks' random
+    /// weights.
+    ///
+    /// # Errors
+    ///
+    /// [`Nsga2Error`] for invalid settings.
+    pub fn with_nsga2(
+        problem: NasProblem<'a>,
+        nsga2: Nsga2Config,
+        generations: usize,
+    ) -> Result<Self, Nsga2Error> {
         Ok(Search {
-            runner: Nsga2::new(problem, config.nsga2())?,
-            generations: config.generations,
+            runner: Nsga2::new(problem, nsga2)?,
+            generations,
             history: HashMap::new(),
         })
     }
@@ -91,13 +120,29 @@ impl<'a> Search<'a> {
         state: Nsga2State,
         records: impl IntoIterator<Item = EvaluationRecord>,
     ) -> Result<Self, Nsga2Error> {
+        config.check()?;
+        Self::resume_with_nsga2(problem, config.nsga2(), config.generations, state, records)
+    }
+
+    /// Continues a search started with [`Search::with_nsga2`], with the same configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`Nsga2Error`] when the state does not belong to this configuration.
+    pub fn resume_with_nsga2(
+        problem: NasProblem<'a>,
+        nsga2: Nsga2Config,
+        generations: usize,
+        state: Nsga2State,
+        records: impl IntoIterator<Item = EvaluationRecord>,
+    ) -> Result<Self, Nsga2Error> {
         let history = records
             .into_iter()
             .map(|record| (record.genome.clone(), record))
             .collect();
         Ok(Search {
-            runner: Nsga2::resume(problem, config.nsga2(), state)?,
-            generations: config.generations,
+            runner: Nsga2::resume(problem, nsga2, state)?,
+            generations,
             history,
         })
     }

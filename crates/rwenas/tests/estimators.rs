@@ -127,3 +127,48 @@ fn proxy_scores_follow_the_seed() {
     // Proxies are higher-is-better, so the objective is the negated score.
     assert!(first < 0.0);
 }
+
+#[test]
+fn input_shape_mismatch_is_an_error() {
+    let sets = DataSource::detect(&cifar_batches())
+        .unwrap()
+        .load(None)
+        .unwrap();
+    let split = Split::new(&sets.train, Some(100), Some(50)).unwrap();
+    let data = RweData::new(sets.train, split).unwrap();
+    let proxy = ProxyEstimator::from_dataset(
+        Proxy::Naswot,
+        &data.dataset,
+        &data.split.train,
+        &data.normalization,
+        8,
+        Device::flex(),
+    )
+    .unwrap();
+    let rwe = RweEstimator::new(data, RweConfig::default(), vec![Device::flex()]);
+
+    // A space built for 16x16 images, scored on 32x32 CIFAR-10.
+    let space = MicroSpace::nsga_net(MicroScale {
+        input_size: 16,
+        ..MicroScale::search()
+    })
+    .unwrap();
+    let network = space
+        .decode(&space.sample(&mut StdRng::seed_from_u64(4)))
+        .unwrap();
+    for estimator in [&rwe as &dyn Estimator, &proxy] {
+        let error = estimator
+            .score(&network, 1)
+            .expect_err("a 16x16 network cannot score 32x32 images");
+        assert!(
+            error.contains("[3, 16, 16]"),
+            "{}: {error}",
+            estimator.name()
+        );
+        assert!(
+            error.contains("[3, 32, 32]"),
+            "{}: {error}",
+            estimator.name()
+        );
+    }
+}

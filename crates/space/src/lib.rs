@@ -26,6 +26,10 @@
 
 #![warn(missing_docs)]
 
+/// The `rand` crate (0.10) whose `Rng` [`SearchSpace::sample`] and [`SearchSpace::repair`]
+/// take; implementations of the trait can use this re-export to match its version.
+pub use rand;
+
 pub mod dot;
 mod error;
 pub mod macro_space;

@@ -247,7 +247,8 @@ impl Layer {
 }
 
 impl Graph {
-    /// Creates a graph that holds only its input node.
+    /// Creates a graph that holds only its input node, which is also its output until
+    /// [`Graph::output`] is set to the last node of the backbone.
     pub fn new() -> Self {
         Graph {
             nodes: vec![Node::Input],
@@ -317,9 +318,17 @@ impl Graph {
             };
             let shape = match node {
                 Node::Input => input,
-                Node::Layer { layer, input } => layer
-                    .output_shape(read(*input)?)
-                    .map_err(|error| invalid(format!("node {id}: {error}")))?,
+                Node::Layer { layer, input } => {
+                    layer
+                        .output_shape(read(*input)?)
+                        .map_err(|error| match error {
+                            // Keep one "invalid network" prefix and put the node in front.
+                            SpaceError::InvalidNetwork(message) => {
+                                invalid(format!("node {id}: {message}"))
+                            }
+                            other => invalid(format!("node {id}: {other}")),
+                        })?
+                }
                 Node::Add { inputs } => {
                     let first = read(*inputs.first().ok_or_else(|| empty(id))?)?;
                     for &source in inputs {
@@ -438,8 +447,14 @@ impl Network {
         let shapes = self.backbone.shapes(self.input)?;
         let output = shapes[self.backbone.output];
         if output != [self.classifier.in_features, 1, 1] {
+            let hint = if self.backbone.output == 0 {
+                "; the backbone's output is node 0, the input: set `Graph::output` to the \
+                 node that ends the backbone"
+            } else {
+                ""
+            };
             return Err(invalid(format!(
-                "backbone output has shape {output:?} but the classifier expects [{}, 1, 1]",
+                "backbone output has shape {output:?} but the classifier expects [{}, 1, 1]{hint}",
                 self.classifier.in_features
             )));
         }
