@@ -78,3 +78,37 @@ fn igd_plus_hand_example() {
     // A point dominating every reference point has IGD+ 0.
     assert!(close(igd_plus(&[[-1.0, -1.0]], &reference), 0.0));
 }
+
+#[test]
+#[should_panic(expected = "hypervolume: point 1 has 3 objectives but the reference point has 2")]
+fn hypervolume_rejects_point_of_other_length() {
+    let points: [&[f64]; 2] = [&[1.0, 1.0], &[1.0, 1.0, 1.0]];
+    hypervolume(&points, &[2.0, 2.0]);
+}
+
+#[test]
+#[should_panic(
+    expected = "igd: approximation point 1 has 3 objectives but reference point 0 has 2"
+)]
+fn igd_rejects_approximation_of_other_length() {
+    let approximation: [&[f64]; 2] = [&[0.0, 1.0], &[0.0, 1.0, 5.0]];
+    igd(&approximation, &[[0.0, 1.0], [1.0, 0.0]]);
+}
+
+#[test]
+#[should_panic(
+    expected = "igd_plus: reference point 1 has 3 objectives but reference point 0 has 2"
+)]
+fn igd_plus_rejects_inconsistent_reference() {
+    let reference: [&[f64]; 2] = [&[0.0, 1.0], &[1.0, 0.0, 0.0]];
+    igd_plus(&[[0.0, 1.0]], &reference);
+}
+
+#[test]
+#[should_panic(
+    expected = "igd: approximation point 2 has 3 objectives but approximation point 0 has 2"
+)]
+fn igd_checks_lengths_with_empty_reference() {
+    let approximation: [&[f64]; 3] = [&[0.0, 1.0], &[1.0, 0.0], &[1.0, 0.0, 0.0]];
+    igd::<_, [f64; 2]>(&approximation, &[]);
+}

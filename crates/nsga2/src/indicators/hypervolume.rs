@@ -12,18 +12,20 @@ use std::cmp::Ordering;
 ///
 /// # Panics
 ///
-/// Panics when a point's length differs from the reference point's.
+/// Panics when a point has another number of objectives than the reference point. The
+/// message names the point's index and both lengths.
 pub fn hypervolume<P: AsRef<[f64]>>(points: &[P], reference: &[f64]) -> f64 {
+    for (index, point) in points.iter().enumerate() {
+        let length = point.as_ref().len();
+        assert!(
+            length == reference.len(),
+            "hypervolume: point {index} has {length} objectives but the reference point has {}",
+            reference.len()
+        );
+    }
     let inside: Vec<&[f64]> = points
         .iter()
         .map(|p| p.as_ref())
-        .inspect(|p| {
-            assert_eq!(
-                p.len(),
-                reference.len(),
-                "point and reference point lengths differ"
-            )
-        })
         .filter(|p| p.iter().zip(reference).all(|(x, r)| x < r))
         .collect();
     match reference.len() {
