@@ -3,7 +3,10 @@
 //! - [`Problem`] is evaluated on whole batches: every generation passes all offspring that
 //!   are not in the evaluation cache to one [`Problem::evaluate_batch`] call.
 //! - Operators are traits ([`operators::Selection`], [`operators::Crossover`],
-//!   [`operators::Mutation`]) with the standard implementations. The defaults follow pymoo
+//!   [`operators::Mutation`]) with the standard implementations. They draw random numbers
+//!   from a [`GenerationRng`], the xoshiro256++ generator of rand 0.10, so a custom
+//!   operator must use rand 0.10's traits. Import them through this crate's [`rand`]
+//!   re-export, as the example below does. The defaults follow pymoo
 //!   0.6.2's NSGA-II: binary tournament, SBX (probability 0.9, eta 15, per-variable
 //!   probability 0.5) and polynomial mutation (probability 0.9, eta 20, per-variable
 //!   probability 1/n). Survival prunes the splitting front one member at a time
@@ -15,8 +18,8 @@
 //! - The [`Nsga2State`] is serialisable; a run resumed from a checkpoint gives the same
 //!   result as an uninterrupted one, because each generation's random number generator is
 //!   derived from the seed and the generation index.
-//! - Quality indicators: exact [`indicators::hypervolume`], [`indicators::igd`] and
-//!   [`indicators::igd_plus`]. Test problems: ZDT1, ZDT2, ZDT3 and DTLZ2.
+//! - Quality indicators: exact [`indicators::hypervolume()`], [`indicators::igd()`] and
+//!   [`indicators::igd_plus()`]. Test problems: ZDT1, ZDT2, ZDT3 and DTLZ2.
 //!
 //! ```
 //! use rwenas_nsga2::indicators::{hypervolume, igd};
@@ -34,10 +37,49 @@
 //! # Ok::<(), rwenas_nsga2::Nsga2Error>(())
 //! ```
 //!
-//! Enable the `parallel` feature for [`ParallelProblem`], which evaluates batches of a
+//! A custom mutation that resets one random gene to a random value within its bounds:
+//!
+//! ```
+//! use rwenas_nsga2::operators::Mutation;
+//! use rwenas_nsga2::problems::Zdt1;
+//! use rwenas_nsga2::rand::RngExt;
+//! use rwenas_nsga2::{GenerationRng, Nsga2, Nsga2Config, Termination};
+//!
+//! #[derive(Debug)]
+//! struct ResetOneGene;
+//!
+//! impl Mutation for ResetOneGene {
+//!     fn mutate(&self, x: &mut [f64], bounds: &[(f64, f64)], rng: &mut GenerationRng) {
+//!         let gene = rng.random_range(0..x.len());
+//!         let (lower, upper) = bounds[gene];
+//!         x[gene] = lower + rng.random::<f64>() * (upper - lower);
+//!     }
+//! }
+//!
+//! let config = Nsga2Config::new(20).with_mutation(ResetOneGene);
+//! let result = Nsga2::new(Zdt1::new(5), config)?.run(&Termination::Generations(5), &mut [])?;
+//! assert_eq!(result.generations, 5);
+//! # Ok::<(), rwenas_nsga2::Nsga2Error>(())
+//! ```
+//!
+#![cfg_attr(
+    feature = "parallel",
+    doc = "Enable the `parallel` feature for [`ParallelProblem`], which evaluates batches of a"
+)]
+#![cfg_attr(
+    not(feature = "parallel"),
+    doc = "Enable the `parallel` feature for `ParallelProblem`, which evaluates batches of a"
+)]
 //! thread-safe CPU problem on the rayon thread pool.
-
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
+
+/// The rand crate (version 0.10) that [`GenerationRng`] and the operator traits use.
+///
+/// Custom operators should import rand's traits (`Rng`, `RngExt`, `seq::SliceRandom`)
+/// through this re-export. The traits of another rand version are not implemented for
+/// [`GenerationRng`], so their methods are missing on it.
+pub use rand;
 
 pub mod algorithm;
 pub mod config;
