@@ -24,7 +24,8 @@ pub struct Nsga2Result {
     pub population: Vec<Individual>,
     /// Feasible members of the final population's first front.
     pub front: Vec<Individual>,
-    /// Generations completed, counting the initial population.
+    /// Generations completed, counting the initial population and the generations completed
+    /// before a resume.
     pub generations: usize,
     /// Total evaluations of the run, including those before a resume.
     pub evaluations: usize,
@@ -274,7 +275,7 @@ impl<P: Problem> Nsga2<P> {
     pub fn new(problem: P, config: Nsga2Config) -> Result<Self, Nsga2Error> {
         config.validate()?;
         let bounds = checked_bounds(&problem)?;
-        let state = Nsga2State::new(config.seed);
+        let state = Nsga2State::new(&config);
         Ok(Self {
             kind: problem.variable_kind(),
             n_obj: problem.n_obj(),
@@ -294,6 +295,17 @@ impl<P: Problem> Nsga2<P> {
 
     /// Continues a run from a saved state. With the same problem and configuration the
     /// result is bit-identical to the uninterrupted run.
+    ///
+    /// Rejects a state whose format version, seed, population size or offspring size
+    /// differs from the configuration's, or whose individuals have another number of
+    /// variables or objectives than the problem. The state does not record the operators,
+    /// `eliminate_duplicates`, `max_mating_rounds` or `front_pruning`, so the caller must
+    /// pass the values of the saved run. With other values the run continues, but differs
+    /// from the uninterrupted one.
+    ///
+    /// A state written before the population and offspring sizes were recorded (both
+    /// `None`) is checked only for a population larger than `population_size`, and takes
+    /// both sizes from the configuration.
     pub fn resume(problem: P, config: Nsga2Config, state: Nsga2State) -> Result<Self, Nsga2Error> {
         let mut runner = Self::new(problem, config)?;
         if state.format_version != STATE_FORMAT_VERSION {
@@ -306,6 +318,24 @@ impl<P: Problem> Nsga2<P> {
             return Err(Nsga2Error::StateMismatch(format!(
                 "state seed is {} but the configuration seed is {}",
                 state.seed, runner.config.seed
+            )));
+        }
+        let population_size = runner.config.population_size;
+        if let Some(saved) = state.population_size
+            && saved != population_size
+        {
+            return Err(Nsga2Error::StateMismatch(format!(
+                "state was saved with population_size {saved} but the configuration has \
+                 population_size {population_size}, so resume with population_size {saved}"
+            )));
+        }
+        let offspring_size = runner.config.effective_offspring_size();
+        if let Some(saved) = state.offspring_size
+            && saved != offspring_size
+        {
+            return Err(Nsga2Error::StateMismatch(format!(
+                "state was saved with offspring_size {saved} but the configuration has \
+                 offspring_size {offspring_size}, so resume with offspring_size {saved}"
             )));
         }
         if state.population.len() > runner.config.population_size {
@@ -334,6 +364,8 @@ impl<P: Problem> Nsga2<P> {
             }
         }
         runner.state = state;
+        runner.state.population_size = Some(population_size);
+        runner.state.offspring_size = Some(offspring_size);
         Ok(runner)
     }
 
@@ -385,6 +417,7 @@ impl<P: Problem> Nsga2<P> {
             self.mate(&mut rng, &mut scratch)
         };
         self.mating_scratch = scratch;
+        let offspring = candidates.len();
         let EvaluatedBatch {
             offspring_hashes,
             evaluated,
@@ -419,6 +452,7 @@ impl<P: Problem> Nsga2<P> {
             &mut self.report,
             GenerationReport {
                 generation,
+                offspring,
                 evaluated,
                 cache_hits,
                 failures,
@@ -439,7 +473,13 @@ impl<P: Problem> Nsga2<P> {
         Ok(&self.report)
     }
 
-    /// Runs generations until `termination` is met, calling every observer after each.
+    /// Runs generations until `termination` is met, calling every observer's
+    /// [`Observer::on_generation`] after each and [`Observer::on_run_end`] once before
+    /// returning, also when a generation fails.
+    ///
+    /// Generation and evaluation limits count the whole run, including generations and
+    /// evaluations completed before a resume or in earlier `run` and `step` calls. A wall
+    /// time limit counts from this call (see [`Termination`]).
     pub fn run(
         &mut self,
         termination: &Termination,
@@ -454,16 +494,11 @@ impl<P: Problem> Nsga2<P> {
                 self.n_constr,
             );
         }
-        while !termination.is_met(
-            self.state.generations_completed,
-            self.state.evaluations,
-            start.elapsed(),
-        ) {
-            self.step()?;
-            for observer in observers.iter_mut() {
-                observer.on_generation(&self.state, &self.report);
-            }
+        let outcome = self.run_generations(termination, start, observers);
+        for observer in observers.iter_mut() {
+            observer.on_run_end(&self.state);
         }
+        outcome?;
         let front = self
             .state
             .population
@@ -478,6 +513,26 @@ impl<P: Problem> Nsga2<P> {
             evaluations: self.state.evaluations,
             elapsed: start.elapsed(),
         })
+    }
+
+    /// Steps until `termination` is met, calling every observer after each generation.
+    fn run_generations(
+        &mut self,
+        termination: &Termination,
+        start: Instant,
+        observers: &mut [&mut dyn Observer],
+    ) -> Result<(), Nsga2Error> {
+        while !termination.is_met(
+            self.state.generations_completed,
+            self.state.evaluations,
+            start.elapsed(),
+        ) {
+            self.step()?;
+            for observer in observers.iter_mut() {
+                observer.on_generation(&self.state, &self.report);
+            }
+        }
+        Ok(())
     }
 
     /// Returns an upper bound on the evaluations that `run` makes before `termination` is

@@ -22,16 +22,36 @@ pub const DEFAULT_MAX_MATING_ROUNDS: usize = 100;
 #[derive(Debug, Clone)]
 pub struct Nsga2Config {
     /// Number of individuals kept after survival; at least 2.
+    ///
+    /// With duplicate elimination the population contains distinct genomes only. A problem
+    /// with fewer distinct genomes than `population_size`, such as 3 binary variables with a
+    /// population of 20, therefore gets a smaller population. It has at most as many members
+    /// as there are distinct genomes (8 in the example), and only as many as sampling and
+    /// mating find within `max_mating_rounds` rounds per generation. The run continues with
+    /// the smaller population and raises no error.
+    /// [`GenerationReport::offspring`](crate::GenerationReport::offspring) shows the
+    /// shortfall, and `state.population.len()` the population size.
     pub population_size: usize,
     /// Offspring per generation; `None` means `population_size`. Must be even because the
     /// crossover produces children in pairs.
     pub offspring_size: Option<usize>,
     /// Seed of every random choice in the run.
     pub seed: u64,
-    /// Re-draws offspring identical to a population member or to another offspring.
+    /// Re-draws initial individuals identical to an earlier one, and offspring identical to
+    /// a population member or to another offspring.
+    ///
+    /// Re-drawing stops after `max_mating_rounds` rounds, so a generation can end with fewer
+    /// offspring than requested and the population can stay below `population_size` (see
+    /// there). Without duplicate elimination every generation creates the requested number
+    /// of individuals, and the population may contain a genome several times.
     pub eliminate_duplicates: bool,
-    /// Maximum mating rounds per generation before accepting fewer offspring, when
-    /// duplicates are eliminated.
+    /// Maximum rounds per generation of sampling the initial population, or of selection,
+    /// crossover and mutation, before the engine accepts fewer individuals than requested,
+    /// when duplicates are eliminated.
+    ///
+    /// A round creates one child for each missing offspring (one genome for each missing
+    /// initial individual), so every generation in which too few distinct genomes exist
+    /// makes `max_mating_rounds` rounds before it goes on.
     pub max_mating_rounds: usize,
     /// Parent selection.
     pub selection: Arc<dyn Selection>,
@@ -130,11 +150,24 @@ impl Nsga2Config {
             ));
         }
         if !offspring_size.is_multiple_of(2) {
+            // The odd value is at least 3 here, so both neighbours are valid sizes.
+            let (below, above) = (offspring_size - 1, offspring_size + 1);
+            let requirement = if self.offspring_size.is_none() {
+                format!(
+                    "even because the crossover produces children in pairs (it defaults to \
+                     the odd population_size, so set offspring_size explicitly, e.g. to \
+                     {below} or {above})"
+                )
+            } else {
+                format!(
+                    "even because the crossover produces children in pairs, so choose an \
+                     even offspring_size such as {below} or {above}"
+                )
+            };
             return Err(Nsga2Error::invalid(
                 "offspring_size",
                 offspring_size,
-                "even because the crossover produces children in pairs \
-                 (set offspring_size explicitly for an odd population_size)",
+                requirement,
             ));
         }
         if self.max_mating_rounds == 0 {

@@ -16,12 +16,22 @@ pub enum VariableKind {
 }
 
 /// Result of evaluating one genome.
+///
+/// Infinite values are valid results: `+inf` is the worst value an objective can take and
+/// `-inf` the best, and both are compared as numbers in dominance and ranking. A NaN value
+/// cannot be compared, so the engine treats an evaluation with a NaN objective or
+/// constraint as failed, with the message `objective m is NaN` or `constraint j is NaN`.
+/// Like an `Err` from the problem, such an evaluation is ranked below every successful one.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Objective values, all minimised; the length must equal `Problem::n_obj`.
+    ///
+    /// An objective with an infinite value within a front has an infinite range there, and
+    /// the crowding distance of that front then ignores the objective.
     pub objectives: Vec<f64>,
     /// Inequality constraint values `g(x)`; `g(x) <= 0` is feasible. The length must equal
-    /// `Problem::n_constr`.
+    /// `Problem::n_constr`. A `+inf` value gives an infinite constraint violation, which
+    /// ties with failed evaluations in constraint domination.
     pub constraints: Vec<f64>,
 }
 
@@ -69,6 +79,10 @@ pub trait Problem {
     }
 
     /// Evaluates one genome.
+    ///
+    /// Return `Err` when the evaluation failed: the individual is ranked below every
+    /// successful one and the run continues. Objective and constraint values may be
+    /// infinite, but a NaN value makes the evaluation count as failed (see [`Evaluation`]).
     fn evaluate(&self, x: &[f64]) -> Result<Evaluation, EvaluationError>;
 
     /// Evaluates a batch of genomes and returns one result per genome, in order.
@@ -104,7 +118,7 @@ impl<P: Problem + ?Sized> Problem for &P {
 }
 
 /// Wrapper that evaluates batches on the rayon thread pool, for CPU-bound problems whose
-/// `evaluate` is thread-safe.
+/// `evaluate` is thread-safe. Requires the `parallel` feature.
 #[cfg(feature = "parallel")]
 #[derive(Debug, Clone)]
 pub struct ParallelProblem<P>(pub P);

@@ -287,3 +287,193 @@ fn evaluation_budget_stops_run() {
     assert_eq!(result.evaluations, 60);
     assert_eq!(result.generations, 6);
 }
+
+#[test]
+fn odd_offspring_size_messages() {
+    assert_eq!(
+        error_message(Nsga2Config::new(11)),
+        "offspring_size is 11 but must be even because the crossover produces children in \
+         pairs (it defaults to the odd population_size, so set offspring_size explicitly, \
+         e.g. to 10 or 12)"
+    );
+    let explicit = "offspring_size is 3 but must be even because the crossover produces \
+                    children in pairs, so choose an even offspring_size such as 2 or 4";
+    assert_eq!(
+        error_message(Nsga2Config::new(10).with_offspring_size(3)),
+        explicit
+    );
+    let config = Nsga2Config {
+        offspring_size: Some(3),
+        ..Nsga2Config::new(11)
+    };
+    assert_eq!(error_message(config), explicit);
+}
+
+/// Returns `(x0, 1 - x0)` except for the objective values listed for `x0 < 0.5`.
+struct Special {
+    low_objectives: Vec<f64>,
+    low_constraint: f64,
+}
+
+impl Problem for Special {
+    fn n_var(&self) -> usize {
+        2
+    }
+    fn n_obj(&self) -> usize {
+        2
+    }
+    fn n_constr(&self) -> usize {
+        1
+    }
+    fn bounds(&self) -> Vec<(f64, f64)> {
+        vec![(0.0, 1.0); 2]
+    }
+    fn evaluate(&self, x: &[f64]) -> Result<Evaluation, EvaluationError> {
+        if x[0] < 0.5 {
+            return Ok(Evaluation::with_constraints(
+                self.low_objectives.clone(),
+                vec![self.low_constraint],
+            ));
+        }
+        Ok(Evaluation::with_constraints(
+            vec![x[0], 1.0 - x[0] + x[1]],
+            vec![-1.0],
+        ))
+    }
+}
+
+/// Runs the first generation and returns the population members with `x0 < 0.5` and the
+/// generation's failure count.
+fn low_members(problem: Special) -> (Vec<rwenas_nsga2::Individual>, usize) {
+    let mut nsga2 = Nsga2::new(problem, Nsga2Config::new(40).with_seed(2)).unwrap();
+    let failures = nsga2.step().unwrap().failures;
+    let low: Vec<_> = nsga2
+        .state()
+        .population
+        .iter()
+        .filter(|ind| ind.x[0] < 0.5)
+        .cloned()
+        .collect();
+    assert!(!low.is_empty(), "the seed should sample x0 < 0.5");
+    (low, failures)
+}
+
+#[test]
+fn infinite_objectives_are_successful() {
+    for value in [f64::INFINITY, f64::NEG_INFINITY] {
+        let problem = Special {
+            low_objectives: vec![value, 0.5],
+            low_constraint: -1.0,
+        };
+        let (low, failures) = low_members(problem);
+        assert_eq!(failures, 0, "objective {value}");
+        for individual in &low {
+            assert_eq!(individual.failure, None);
+            assert_eq!(individual.objectives, [value, 0.5]);
+            assert!(individual.is_feasible());
+            assert!(!individual.crowding_distance.is_nan());
+        }
+    }
+    // A `+inf` objective is a valid worst value, so such an individual is dominated by one
+    // that is finite in that objective and no worse in the other.
+    let problem = Special {
+        low_objectives: vec![f64::INFINITY, 2.0],
+        low_constraint: -1.0,
+    };
+    let (low, _) = low_members(problem);
+    assert!(low.iter().all(|ind| ind.rank > 0));
+}
+
+#[test]
+fn nan_objectives_and_constraints_fail() {
+    let problem = Special {
+        low_objectives: vec![0.5, f64::NAN],
+        low_constraint: -1.0,
+    };
+    let (low, failures) = low_members(problem);
+    assert_eq!(failures, low.len());
+    for individual in &low {
+        assert_eq!(individual.failure.as_deref(), Some("objective 1 is NaN"));
+        assert_eq!(individual.objectives, [f64::INFINITY; 2]);
+    }
+
+    let problem = Special {
+        low_objectives: vec![0.5, 0.5],
+        low_constraint: f64::NAN,
+    };
+    let (low, failures) = low_members(problem);
+    assert_eq!(failures, low.len());
+    for individual in &low {
+        assert_eq!(individual.failure.as_deref(), Some("constraint 0 is NaN"));
+    }
+}
+
+#[test]
+fn infinite_constraint_is_infeasible_not_failed() {
+    let problem = Special {
+        low_objectives: vec![0.5, 0.5],
+        low_constraint: f64::INFINITY,
+    };
+    let (low, failures) = low_members(problem);
+    assert_eq!(failures, 0);
+    for individual in &low {
+        assert_eq!(individual.failure, None);
+        assert_eq!(individual.constraint_violation, f64::INFINITY);
+        assert!(!individual.is_feasible());
+    }
+}
+
+/// Three binary variables: 8 distinct genomes.
+struct ThreeBits;
+
+impl Problem for ThreeBits {
+    fn n_var(&self) -> usize {
+        3
+    }
+    fn n_obj(&self) -> usize {
+        2
+    }
+    fn bounds(&self) -> Vec<(f64, f64)> {
+        vec![(0.0, 1.0); 3]
+    }
+    fn variable_kind(&self) -> VariableKind {
+        VariableKind::Integer
+    }
+    fn evaluate(&self, x: &[f64]) -> Result<Evaluation, EvaluationError> {
+        Ok(Evaluation::new(vec![x[0] + x[1], 2.0 - x[0] + x[2]]))
+    }
+}
+
+#[test]
+fn small_genome_space_shrinks_population() {
+    let mut nsga2 = Nsga2::new(ThreeBits, Nsga2Config::new(20).with_seed(4)).unwrap();
+    let report = nsga2.step().unwrap();
+    assert_eq!(report.offspring, 8);
+    assert_eq!(nsga2.state().population.len(), 8);
+    for _ in 0..3 {
+        let report = nsga2.step().unwrap();
+        assert_eq!(report.offspring, 0);
+        assert_eq!(report.evaluated.len(), 0);
+        assert_eq!(nsga2.state().population.len(), 8);
+    }
+    assert_eq!(nsga2.state().evaluations, 8);
+
+    // Without duplicate elimination every generation has its full size.
+    let config = Nsga2Config::new(20)
+        .with_seed(4)
+        .with_eliminate_duplicates(false);
+    let mut nsga2 = Nsga2::new(ThreeBits, config).unwrap();
+    for _ in 0..3 {
+        let report = nsga2.step().unwrap();
+        assert_eq!(report.offspring, 20);
+        assert_eq!(nsga2.state().population.len(), 20);
+    }
+}
+
+#[test]
+fn report_counts_requested_offspring() {
+    let config = Nsga2Config::new(20).with_offspring_size(6).with_seed(3);
+    let mut nsga2 = Nsga2::new(Zdt1::new(5), config).unwrap();
+    assert_eq!(nsga2.step().unwrap().offspring, 20);
+    assert_eq!(nsga2.step().unwrap().offspring, 6);
+}

@@ -7,6 +7,7 @@ mod huge_pages;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Nsga2Config;
 use crate::individual::Individual;
 pub use cache::{CacheEntry, CachedEvaluation, EvaluationCache};
 
@@ -17,13 +18,30 @@ pub const STATE_FORMAT_VERSION: u32 = 1;
 /// the uninterrupted run with the same problem and configuration.
 ///
 /// The random number generator of generation `g` is derived from `(seed, g)`, so the state
-/// stores no generator state.
+/// stores no generator state. Of the configuration, the state records only the seed, the
+/// population size and the offspring size, which [`Nsga2::resume`](crate::Nsga2::resume)
+/// checks. The operators, `eliminate_duplicates`, `max_mating_rounds` and `front_pruning`
+/// are not recorded: a run resumed with other values continues without an error, but not as
+/// the uninterrupted run would have.
+///
+/// The cache contains every genome evaluated so far with its objectives and constraints, so the
+/// state grows with the number of evaluations. See [`checkpoint::save_checkpoint`] for what
+/// that costs on disk.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Nsga2State {
     /// Layout version, [`STATE_FORMAT_VERSION`] when written by this crate.
     pub format_version: u32,
     /// Seed of the run.
     pub seed: u64,
+    /// `population_size` of the configuration that created the state. `None` in a state
+    /// written before this field existed, and then not checked on resume.
+    #[serde(default)]
+    pub population_size: Option<usize>,
+    /// Offspring per generation of the configuration that created the state, after the
+    /// default of `population_size` is applied. `None` in a state written before this field
+    /// existed, and then not checked on resume.
+    #[serde(default)]
+    pub offspring_size: Option<usize>,
     /// Number of completed generations; generation 0 is the initial population, so the
     /// value is 0 before the first step.
     pub generations_completed: usize,
@@ -36,10 +54,12 @@ pub struct Nsga2State {
 }
 
 impl Nsga2State {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub(crate) fn new(config: &Nsga2Config) -> Self {
         Self {
             format_version: STATE_FORMAT_VERSION,
-            seed,
+            seed: config.seed,
+            population_size: Some(config.population_size),
+            offspring_size: Some(config.effective_offspring_size()),
             generations_completed: 0,
             evaluations: 0,
             population: Vec::new(),
