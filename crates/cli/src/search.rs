@@ -379,12 +379,11 @@ fn resume(dir: &Path, data: Option<&Path>) -> Result<(), CliError> {
     let checkpoint = dir.join("checkpoint.json");
     let state = if checkpoint.exists() {
         let state = load_checkpoint(&checkpoint).map_err(|error| {
-            CliError::new(format!("cannot read {}: {error}", checkpoint.display())).with_hint(
-                format!(
-                    "the checkpoint is damaged; remove {} to run the search again from the start",
-                    dir.display()
-                ),
-            )
+            // The error names the checkpoint's path.
+            CliError::new(error.to_string()).with_hint(format!(
+                "the checkpoint is damaged; remove {} to run the search again from the start",
+                dir.display()
+            ))
         })?;
         Some(state)
     } else {

@@ -568,7 +568,8 @@ impl<P: Problem> Nsga2<P> {
     }
 
     /// Samples the initial population uniformly in the bounds (integers uniformly among the
-    /// integers in the bounds), re-drawing duplicates when duplicate elimination is on.
+    /// integers in the bounds), applies [`Problem::repair`], and re-draws duplicates when
+    /// duplicate elimination is on.
     fn sample_initial(&self, rng: &mut GenerationRng, scratch: &mut MatingScratch) -> Candidates {
         let MatingScratch { pool, seen } = scratch;
         let target = self.config.population_size;
@@ -587,6 +588,7 @@ impl<P: Problem> Nsga2<P> {
                         (lower + (rng.random::<f64>() * span).floor()).min(upper)
                     }
                 }));
+                self.problem.repair(&mut x, rng);
                 let hash = genome_hash(&x);
                 if self.config.eliminate_duplicates
                     && !seen.insert(hash, &x, &[], &candidates.genomes)
@@ -634,6 +636,7 @@ impl<P: Problem> Nsga2<P> {
                 for mut child in [child1, child2] {
                     self.config.mutation.mutate(&mut child, &self.bounds, rng);
                     repair(&mut child, &self.split_bounds, self.kind);
+                    self.problem.repair(&mut child, rng);
                     // Every child of the round is created before any is dropped, so the
                     // number of random draws does not depend on which children survive.
                     if candidates.len() == target {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::algorithm::GenerationRng;
 use crate::error::EvaluationError;
 
 /// Domain of the decision variables.
@@ -91,6 +92,18 @@ pub trait Problem {
     fn evaluate_batch(&self, xs: &[Vec<f64>]) -> Vec<Result<Evaluation, EvaluationError>> {
         xs.iter().map(|x| self.evaluate(x)).collect()
     }
+
+    /// Turns a candidate that breaks a rule of the problem into one that follows it, in
+    /// place, as pymoo's `Repair` does. The engine calls it on every sampled genome of the
+    /// initial population and on every child after crossover, mutation and the clamp to the
+    /// bounds, before duplicate elimination and evaluation. The result must stay within the
+    /// bounds, with integer values for [`VariableKind::Integer`].
+    ///
+    /// `rng` is the generation's generator, so a random repair repeats with the seed. The
+    /// default leaves the genome unchanged and draws nothing.
+    fn repair(&self, x: &mut [f64], rng: &mut GenerationRng) {
+        let _ = (x, rng);
+    }
 }
 
 impl<P: Problem + ?Sized> Problem for &P {
@@ -114,6 +127,9 @@ impl<P: Problem + ?Sized> Problem for &P {
     }
     fn evaluate_batch(&self, xs: &[Vec<f64>]) -> Vec<Result<Evaluation, EvaluationError>> {
         (**self).evaluate_batch(xs)
+    }
+    fn repair(&self, x: &mut [f64], rng: &mut GenerationRng) {
+        (**self).repair(x, rng);
     }
 }
 
@@ -146,5 +162,8 @@ impl<P: Problem + Sync> Problem for ParallelProblem<P> {
     fn evaluate_batch(&self, xs: &[Vec<f64>]) -> Vec<Result<Evaluation, EvaluationError>> {
         use rayon::prelude::*;
         xs.par_iter().map(|x| self.0.evaluate(x)).collect()
+    }
+    fn repair(&self, x: &mut [f64], rng: &mut GenerationRng) {
+        self.0.repair(x, rng);
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use rwenas_flops::{Convention, Counts};
 use rwenas_genome::Genome;
-use rwenas_nsga2::{Evaluation, EvaluationError, Problem, VariableKind};
+use rwenas_nsga2::{Evaluation, EvaluationError, GenerationRng, Problem, VariableKind};
 use rwenas_space::SearchSpace;
 use rwenas_space::network::Network;
 
@@ -188,6 +188,15 @@ impl Problem for NasProblem<'_> {
 
     fn variable_kind(&self) -> VariableKind {
         VariableKind::Integer
+    }
+
+    /// Applies [`SearchSpace::repair`] of the search space, so that NSGA-II breeds and
+    /// evaluates genomes that follow the space's rules.
+    fn repair(&self, x: &mut [f64], rng: &mut GenerationRng) {
+        let repaired = self.space.repair(Self::genome(x), rng);
+        for (value, &gene) in x.iter_mut().zip(repaired.genes()) {
+            *value = gene as f64;
+        }
     }
 
     fn evaluate(&self, x: &[f64]) -> Result<Evaluation, EvaluationError> {

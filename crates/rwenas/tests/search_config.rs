@@ -4,6 +4,7 @@ use rwenas::nsga2::Nsga2Config;
 use rwenas::nsga2::operators::{BitFlipMutation, UniformCrossover};
 use rwenas::space::SearchSpace;
 use rwenas::space::macro_space::{MacroScale, MacroSpace};
+use rwenas::space::micro::{MicroScale, MicroSpace};
 use rwenas::space::network::Network;
 use rwenas::{Estimator, NasProblem, Score, Search, SearchConfig};
 
@@ -65,4 +66,28 @@ fn binary_space_searches_with_bit_flips() {
         let genome = rwenas::genome::Genome::new(record.genome.clone());
         assert!(space.decode(&genome).is_ok());
     }
+}
+
+#[test]
+fn search_repairs_genomes_of_the_space() {
+    // NAS-Bench-301's cells need two distinct inputs per block, a rule that crossover and
+    // mutation break and that the space's repair restores.
+    let space = MicroSpace::nas_bench_301(MicroScale::search()).unwrap();
+    let estimator = ParameterEstimator;
+    let problem = NasProblem::new(&space, &estimator, 5);
+    let config = SearchConfig {
+        population: 10,
+        generations: 4,
+        seed: 5,
+    };
+    let mut search = Search::new(problem, &config).unwrap();
+    let mut evaluated = 0;
+    while !search.is_finished() {
+        let summary = search.step().unwrap();
+        for record in &summary.evaluated {
+            assert_eq!(record.failure, None, "genome {:?}", record.genome);
+            evaluated += 1;
+        }
+    }
+    assert!(evaluated > 10, "only {evaluated} genomes were evaluated");
 }
