@@ -1,19 +1,22 @@
-//! What the program does when Ctrl-C (SIGINT) stops a long command.
+//! What the program does when Ctrl-C (SIGINT), SIGTERM or SIGHUP stops a long command.
 //!
 //! Every command writes its results atomically or as synced lines, so stopping at any
 //! moment loses at most the work since the last checkpoint. The handler only prints how
-//! to continue.
+//! to continue. SIGKILL cannot be caught: the checkpoint survives it, but no hint is
+//! printed.
 
 use std::sync::{Mutex, PoisonError};
 
-/// Exit status of a program stopped by SIGINT, as shells report it (128 + 2).
+/// Exit status of a program stopped by SIGINT, as shells report it (128 + 2). The handler
+/// cannot tell the signals apart, so SIGTERM and SIGHUP give the same status.
 const INTERRUPTED: i32 = 130;
 
 /// The line the handler prints after "interrupted", set by the running command.
 static RESUME_HINT: Mutex<Option<String>> = Mutex::new(None);
 
-/// Installs the Ctrl-C handler. It prints how to continue the running command, when the
-/// command set a hint with [`set_resume_hint`], and exits with status 130.
+/// Installs the handler of SIGINT, SIGTERM and SIGHUP. It prints how to continue the
+/// running command, when the command set a hint with [`set_resume_hint`], and exits with
+/// status 130.
 pub fn install() {
     let installed = ctrlc::set_handler(|| {
         let hint = RESUME_HINT
@@ -27,7 +30,7 @@ pub fn install() {
         std::process::exit(INTERRUPTED);
     });
     if let Err(error) = installed {
-        tracing::warn!(%error, "cannot install the Ctrl-C handler; Ctrl-C stops without a hint");
+        tracing::warn!(%error, "cannot install the signal handler; Ctrl-C stops without a hint");
     }
 }
 

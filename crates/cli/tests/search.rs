@@ -161,6 +161,31 @@ fn interrupted_search_prints_resume_hint() {
 }
 
 #[test]
+fn terminated_search_prints_resume_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let stopped = dir.path().join("stopped");
+    let child = small_search(&stopped, "8")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rwenas starts");
+    wait_for_checkpoint(&stopped);
+    let signal = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signal.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "stderr: {stderr}");
+    assert!(
+        stderr.contains("interrupted; ") && stderr.contains("rwenas search --resume"),
+        "stderr: {stderr}"
+    );
+    assert!(stopped.join("checkpoint.json").exists());
+}
+
+#[test]
 fn search_stopped_before_checkpoint_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let whole = dir.path().join("whole");
