@@ -1,4 +1,4 @@
-//! What the program does when Ctrl-C (SIGINT), SIGTERM or SIGHUP stops a long command.
+//! Handling of Ctrl-C (SIGINT), SIGTERM and SIGHUP during a long command.
 //!
 //! Every command writes its results atomically or as synced lines, so stopping at any
 //! moment loses at most the work since the last checkpoint. The handler only prints how
@@ -30,7 +30,7 @@ pub fn install() {
         std::process::exit(INTERRUPTED);
     });
     if let Err(error) = installed {
-        tracing::warn!(%error, "cannot install the signal handler; Ctrl-C stops without a hint");
+        tracing::warn!(%error, "failed to install the signal handler, so Ctrl-C stops without a resume hint");
     }
 }
 
