@@ -5,6 +5,7 @@
 //! to continue. SIGKILL cannot be caught: the checkpoint survives it, but no hint is
 //! printed.
 
+use std::io::Write;
 use std::sync::{Mutex, PoisonError};
 
 /// Exit status of a program stopped by SIGINT, as shells report it (128 + 2). The handler
@@ -23,10 +24,13 @@ pub fn install() {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        match hint {
-            Some(hint) => eprintln!("\ninterrupted; {hint}"),
-            None => eprintln!("\ninterrupted"),
-        }
+        // A hung-up terminal fails the write. `eprintln!` would then panic and end the
+        // handler's thread before the exit, so later signals would be ignored.
+        let mut stderr = std::io::stderr();
+        let _ = match hint {
+            Some(hint) => writeln!(stderr, "\ninterrupted; {hint}"),
+            None => writeln!(stderr, "\ninterrupted"),
+        };
         std::process::exit(INTERRUPTED);
     });
     if let Err(error) = installed {

@@ -363,17 +363,10 @@ fn resume(dir: &Path, data: Option<&Path>) -> Result<(), CliError> {
     let folder = OutputFolder::open(dir)?;
     let mut settings: SearchSettings = folder.read_json("config.json")?;
     validate(&settings)?;
+    // The saved path stays in config.json until the data at the new one has loaded.
+    let saved_data = settings.data.clone();
     if let Some(data) = data {
-        let data = absolute(data)?;
-        if data != settings.data {
-            eprintln!(
-                "reading the data from {} instead of {}",
-                data.display(),
-                settings.data.display()
-            );
-            settings.data = data;
-            folder.write_json("config.json", &settings)?;
-        }
+        settings.data = absolute(data)?;
     }
 
     let checkpoint = dir.join("checkpoint.json");
@@ -409,8 +402,27 @@ fn resume(dir: &Path, data: Option<&Path>) -> Result<(), CliError> {
                 dir.display()
             ))
         })?;
+    if settings.data != saved_data {
+        eprintln!(
+            "reading the data from {} instead of {}",
+            settings.data.display(),
+            saved_data.display()
+        );
+        folder.write_json("config.json", &settings)?;
+    }
     let space = space_of(settings.space, &data)?;
     let (estimator, estimator_space) = estimator_of(&settings, data, &devices)?;
+    // Records from versions that did not store the estimator are read as RWE records.
+    // Only this search's estimator can have written them, so they take its name.
+    let records: Vec<EvaluationRecord> = records
+        .into_iter()
+        .map(|mut record| {
+            if record.estimator != estimator.name() {
+                record.set_estimator(estimator.name());
+            }
+            record
+        })
+        .collect();
     folder.rewrite_jsonl("evaluations.jsonl", &records)?;
     match &state {
         Some(_) => eprintln!(

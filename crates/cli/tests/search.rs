@@ -277,6 +277,15 @@ fn resume_reads_moved_data() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--data"), "stderr: {stderr}");
 
+    // A mistyped new path fails and leaves the saved path alone.
+    let mut resume = Command::new(env!("CARGO_BIN_EXE_rwenas"));
+    resume.arg("search").arg("--resume").arg(&stopped);
+    resume.arg("--data").arg(dir.path().join("typo"));
+    let output = resume.output().unwrap();
+    assert!(!output.status.success());
+    let saved = read_json(&stopped.join("config.json"));
+    assert_eq!(saved["data"], config["data"]);
+
     let mut resume = Command::new(env!("CARGO_BIN_EXE_rwenas"));
     resume.arg("search").arg("--resume").arg(&stopped);
     resume.arg("--data").arg(cifar_batches());

@@ -353,19 +353,25 @@ mod tests {
     fn host_max_pool_matches_burn() {
         let device = Device::flex();
         let mut rng = StdRng::seed_from_u64(4);
+        let shapes = [[4, 5, 32, 32], [1, 2, 7, 9]];
+        // Windows wider than the input plus one side's padding, where some taps read only
+        // padding along a whole row.
+        let narrow = [[2, 3, 1, 1], [1, 2, 3, 1], [2, 1, 1, 4]];
         let cases = [
-            ([3, 3], [1, 1], [1, 1]),
-            ([3, 3], [2, 2], [1, 1]),
-            ([2, 2], [2, 2], [0, 0]),
+            ([3, 3], [1, 1], [1, 1], &shapes[..]),
+            ([3, 3], [2, 2], [1, 1], &shapes[..]),
+            ([2, 2], [2, 2], [0, 0], &shapes[..]),
+            ([5, 5], [1, 1], [2, 2], &narrow[..]),
+            ([3, 5], [1, 2], [1, 2], &narrow[..]),
         ];
-        for (kernel, stride, padding) in cases {
+        for (kernel, stride, padding, shapes) in cases {
             let layer = Layer::MaxPool2d {
                 kernel,
                 stride,
                 padding,
             };
             let module = LayerModule::init(&layer, Initializer::PytorchDefault, &mut rng, &device);
-            for shape in [[4, 5, 32, 32], [1, 2, 7, 9]] {
+            for &shape in shapes {
                 let input = random(shape, &device);
                 let expected = MaxPool2dConfig::new(kernel)
                     .with_strides(stride)

@@ -59,10 +59,23 @@ impl EvaluationRecord {
             generation: None,
         }
     }
+
+    /// Sets the estimator that scored the architecture and keeps the objective. `rwe_error`
+    /// follows the objective for the RWE estimator and is cleared for any other.
+    pub fn set_estimator(&mut self, estimator: &str) {
+        self.estimator = estimator.to_string();
+        self.rwe_error = if estimator == RWE {
+            self.objective
+        } else {
+            None
+        };
+    }
 }
 
-/// The stored form of a record. Records written before `estimator` and `objective`
-/// existed come from RWE searches, so their `rwe_error` is the objective.
+/// The stored form of a record. A record written before `estimator` and `objective`
+/// existed is read as an RWE record whose `rwe_error` is the objective. Searches driven by
+/// another estimator also wrote their objective to `rwe_error` then, and
+/// [`EvaluationRecord::set_estimator`] relabels their records.
 #[derive(Deserialize)]
 struct StoredRecord {
     genome: Vec<i64>,
@@ -127,6 +140,19 @@ mod tests {
         assert_eq!(json["estimator"], "synflow");
         assert_eq!(json["objective"], -1e20);
         assert!(json["rwe_error"].is_null());
+    }
+
+    #[test]
+    fn old_proxy_record_is_relabelled() {
+        // A proxy search's record from before `estimator` and `objective` existed.
+        let json = r#"{"genome":[1,2],"rwe_error":-1.5e20,"flops":10,"params":5,
+            "architecture":"a","feature_seconds":0.0,"classifier_seconds":0.0}"#;
+        let mut record: EvaluationRecord = serde_json::from_str(json).unwrap();
+        assert_eq!(record.estimator, "rwe");
+        record.set_estimator("synflow");
+        assert_eq!(record.estimator, "synflow");
+        assert_eq!(record.objective, Some(-1.5e20));
+        assert_eq!(record.rwe_error, None);
     }
 
     #[test]

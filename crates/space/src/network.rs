@@ -155,8 +155,8 @@ impl Layer {
     ///
     /// # Errors
     ///
-    /// [`SpaceError::InvalidNetwork`] when the channels do not match or the window does not
-    /// fit the padded input.
+    /// [`SpaceError::InvalidNetwork`] when the channels are zero or do not match, or the
+    /// window does not fit the padded input.
     pub fn output_shape(&self, input: Shape) -> Result<Shape, SpaceError> {
         let [channels, height, width] = input;
         match *self {
@@ -173,6 +173,12 @@ impl Layer {
                 if in_channels != channels {
                     return Err(invalid(format!(
                         "convolution expects {in_channels} input channels but receives {channels}"
+                    )));
+                }
+                if in_channels == 0 || out_channels == 0 {
+                    return Err(invalid(format!(
+                        "convolution has {in_channels} input and {out_channels} output \
+                         channels but needs at least 1 of each"
                     )));
                 }
                 if groups == 0 || in_channels % groups != 0 || out_channels % groups != 0 {

@@ -59,3 +59,16 @@ fn wrong_feature_count_has_no_output_hint() {
     assert!(message.contains("[16, 1, 1]"), "{message}");
     assert!(!message.contains("Graph::output"), "{message}");
 }
+
+#[test]
+fn zero_output_channels_are_rejected() {
+    let mut graph = Graph::new();
+    let empty = graph.layer(conv(3, 0), 0);
+    graph.output = graph.layer(Layer::GlobalAvgPool, empty);
+    let message = network(graph, 0).validate().unwrap_err().to_string();
+    assert_eq!(
+        message,
+        "invalid network: node 1: convolution has 3 input and 0 output channels but needs \
+         at least 1 of each"
+    );
+}

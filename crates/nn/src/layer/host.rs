@@ -283,6 +283,10 @@ impl Window {
             for tap in 0..self.kernel[1] {
                 let shift = tap as isize - self.padding[1] as isize;
                 let [first, end] = valid_range(shift, 1, width, dense);
+                if first == end {
+                    // The tap reads only padding, and `first + shift` may be negative.
+                    continue;
+                }
                 let start = (first as isize + shift) as usize;
                 for (maximum, &x) in line[first..end].iter_mut().zip(&maxima[start..]) {
                     raise(maximum, x);

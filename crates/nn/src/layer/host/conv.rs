@@ -147,6 +147,10 @@ fn im2col(image: &[f32], geometry: &Geometry, columns: &mut [f32]) {
                     let source = &plane[ih as usize * width..(ih as usize + 1) * width];
                     out[..first].fill(0.0);
                     out[end..].fill(0.0);
+                    if first == end {
+                        // The tap reads only padding, and `base` below may be negative.
+                        continue;
+                    }
                     // first >= 0 and ow * stride + shift >= 0 for ow >= first.
                     let base = (first * stride[1]) as isize + shift;
                     if stride[1] == 1 {
@@ -272,6 +276,104 @@ mod tests {
 
     fn random_values(count: usize, rng: &mut StdRng) -> Vec<f32> {
         (0..count).map(|_| rng.random_range(-1.0..1.0)).collect()
+    }
+
+    /// Computes the convolution as a direct sum over channels and taps, output
+    /// `[rows, out_height * out_width]`.
+    fn direct_convolution(
+        image: &[f32],
+        weight: &[f32],
+        geometry: &Geometry,
+        channels: usize,
+        rows: usize,
+    ) -> Vec<f32> {
+        let g = geometry;
+        let mut out = vec![0.0; rows * g.out_height * g.out_width];
+        for r in 0..rows {
+            for oh in 0..g.out_height {
+                for ow in 0..g.out_width {
+                    let mut sum = 0.0;
+                    for c in 0..channels {
+                        for i in 0..g.kernel[0] {
+                            for j in 0..g.kernel[1] {
+                                let ih = (oh * g.stride[0] + i * g.dilation[0]) as isize
+                                    - g.padding_start[0] as isize;
+                                let iw = (ow * g.stride[1] + j * g.dilation[1]) as isize
+                                    - g.padding_start[1] as isize;
+                                if ih < 0
+                                    || iw < 0
+                                    || ih >= g.height as isize
+                                    || iw >= g.width as isize
+                                {
+                                    continue;
+                                }
+                                let x = image[(c * g.height + ih as usize) * g.width + iw as usize];
+                                let w = weight
+                                    [((r * channels + c) * g.kernel[0] + i) * g.kernel[1] + j];
+                                sum += x * w;
+                            }
+                        }
+                    }
+                    out[(r * g.out_height + oh) * g.out_width + ow] = sum;
+                }
+            }
+        }
+        out
+    }
+
+    /// Compares both weight layouts with the direct sum on inputs narrower than the
+    /// kernel's padding, where some taps read only padding along a whole output row.
+    #[test]
+    fn narrow_inputs_match_direct_convolution() {
+        let mut rng = StdRng::seed_from_u64(10);
+        // (channels, height, width, kernel, padding start, out height, out width)
+        let cases = [
+            (2, 3, 2, [1, 7], [0, 3], 3, 2),
+            (3, 2, 1, [7, 1], [3, 0], 2, 1),
+            (1, 1, 1, [5, 5], [2, 2], 1, 1),
+        ];
+        for (channels, height, width, kernel, padding_start, out_height, out_width) in cases {
+            let geometry = Geometry {
+                height,
+                width,
+                kernel,
+                stride: [1, 1],
+                dilation: [1, 1],
+                padding_start,
+                out_height,
+                out_width,
+            };
+            let rows = 5;
+            let depth = channels * kernel[0] * kernel[1];
+            let image = random_values(channels * height * width, &mut rng);
+            let weight = random_values(rows * depth, &mut rng);
+            let expected = direct_convolution(&image, &weight, &geometry, channels, rows);
+            let layouts = [
+                Weights::RowMajor {
+                    values: weight.clone(),
+                    rows,
+                    depth,
+                },
+                Weights::new(weight, rows, depth),
+            ];
+            for layout in layouts {
+                let mut actual = vec![f32::NAN; expected.len()];
+                layout.multiply(
+                    &image,
+                    &geometry,
+                    channels,
+                    &mut Vec::new(),
+                    &mut actual,
+                    false,
+                );
+                let difference = expected
+                    .iter()
+                    .zip(&actual)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f32::max);
+                assert!(difference < 1e-5, "{geometry:?}: {difference}");
+            }
+        }
     }
 
     /// The AVX-512 kernel, where the CPU has it, against the gemm crate on sizes that leave
