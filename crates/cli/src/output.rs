@@ -18,6 +18,16 @@ const SEARCH_FILES: [&str; 4] = [
     "front.json",
 ];
 
+/// Returns whether the JSON file at `path` contains a search's settings: an object with the
+/// search-only keys `population` and `generations`.
+fn is_search_config(path: &Path) -> bool {
+    let Ok(text) = fs::read_to_string(path) else {
+        return false;
+    };
+    serde_json::from_str::<serde_json::Value>(&text)
+        .is_ok_and(|value| value.get("population").is_some() && value.get("generations").is_some())
+}
+
 /// The folder a search writes its results to.
 pub struct OutputFolder {
     path: PathBuf,
@@ -43,22 +53,58 @@ impl OutputFolder {
         })
     }
 
-    /// Checks that `path` can receive a new search without overwriting one.
+    /// Checks that `path` can receive a new search: it is missing or an empty folder.
     ///
     /// # Errors
     ///
-    /// When the folder already contains a search.
+    /// When `path` is a file or a folder with any content, so that nothing is overwritten.
+    /// A folder with a search is named as one, with the command that continues it.
     pub fn check_free(path: &Path) -> Result<(), CliError> {
-        match SEARCH_FILES.iter().find(|file| path.join(file).exists()) {
-            Some(existing) => Err(CliError::new(format!(
+        if !path.exists() {
+            return Ok(());
+        }
+        if !path.is_dir() {
+            return Err(
+                CliError::new(format!("--out {} is a file, not a folder", path.display()))
+                    .with_hint("choose a new or empty folder with --out"),
+            );
+        }
+        // A folder of another command also has a config.json, so that file alone marks a
+        // search only when it contains a search's settings.
+        if let Some(existing) = SEARCH_FILES.iter().find(|file| path.join(file).exists())
+            && (*existing != "config.json" || is_search_config(&path.join("config.json")))
+        {
+            return Err(CliError::new(format!(
                 "output folder {} already contains a search ({existing} exists)",
                 path.display()
             ))
             .with_hint(format!(
                 "continue it with: rwenas search --resume {}, or choose another --out",
                 path.display()
-            ))),
+            )));
+        }
+        let entry = fs::read_dir(path)
+            .map_err(|error| {
+                CliError::new(format!(
+                    "--out {} is not a readable folder: {error}",
+                    path.display()
+                ))
+            })?
+            .next();
+        match entry {
             None => Ok(()),
+            Some(entry) => {
+                let name = entry.map_or_else(
+                    |_| String::from("an unreadable entry"),
+                    |entry| entry.file_name().to_string_lossy().into_owned(),
+                );
+                Err(CliError::new(format!(
+                    "output folder {} is not empty: it contains {name}, and a search would \
+                     overwrite its files",
+                    path.display()
+                ))
+                .with_hint("choose a new or empty folder with --out"))
+            }
         }
     }
 
@@ -68,12 +114,27 @@ impl OutputFolder {
     ///
     /// When the folder does not contain a search configuration.
     pub fn open(path: &Path) -> Result<Self, CliError> {
-        if !path.join("config.json").is_file() {
+        if !path.is_dir() {
+            return Err(
+                CliError::new(format!("folder {} does not exist", path.display()))
+                    .with_hint("pass the --out folder of a `rwenas search` run"),
+            );
+        }
+        let config = path.join("config.json");
+        if config.is_file() && !is_search_config(&config) {
+            return Err(CliError::new(format!(
+                "{} does not contain a search: its config.json belongs to another command, \
+                 such as `rwenas train`",
+                path.display()
+            ))
+            .with_hint("pass the --out folder of a `rwenas search` run"));
+        }
+        if !config.is_file() {
             return Err(CliError::new(format!(
                 "{} does not contain a search: config.json is missing",
                 path.display()
             ))
-            .with_hint("pass the --out folder of the search to continue"));
+            .with_hint("pass the --out folder of a `rwenas search` run"));
         }
         Ok(OutputFolder {
             path: path.to_path_buf(),
@@ -107,6 +168,15 @@ impl OutputFolder {
             Some(end) => &text[..end],
             None => "",
         };
+        let rest = text
+            .rfind('\n')
+            .map_or(text.as_str(), |end| &text[end + 1..]);
+        if !rest.trim().is_empty() {
+            eprintln!(
+                "the last line of {} was cut short and is ignored",
+                path.display()
+            );
+        }
         complete
             .lines()
             .enumerate()

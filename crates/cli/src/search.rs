@@ -35,7 +35,9 @@ pub struct SearchArgs {
         ]
     )]
     resume: Option<PathBuf>,
-    /// TOML file with search settings (the keys of `config.json`); flags override it.
+    /// TOML file with search settings (the keys of `config.json`), or a search's
+    /// `config.json` itself; flags override it. A relative `data` path in the file is taken
+    /// from the file's folder.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Search space [default: micro].
@@ -85,7 +87,8 @@ pub struct SearchArgs {
     device: Option<String>,
 }
 
-/// Settings of a TOML config file; every key is optional.
+/// Settings of a config file, TOML or the JSON of a search's `config.json`; every key is
+/// optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
@@ -100,9 +103,14 @@ struct ConfigFile {
     epochs: Option<usize>,
     device: Option<String>,
     estimator: Option<String>,
+    /// Read from a search's `config.json` and ignored: a new search identifies its own data.
+    #[serde(default, rename = "data_identity")]
+    _data_identity: Option<serde::de::IgnoredAny>,
 }
 
 impl ConfigFile {
+    /// Reads the config file at `path`: JSON when its name ends in `.json`, TOML otherwise.
+    /// A relative `data` path is taken from the file's folder.
     fn read(path: &Path) -> Result<Self, CliError> {
         let text = std::fs::read_to_string(path).map_err(|error| {
             CliError::new(format!(
@@ -110,7 +118,28 @@ impl ConfigFile {
                 path.display()
             ))
         })?;
-        toml::from_str(&text).map_err(|error| {
+        let is_json = path
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("json"));
+        let mut file = if is_json {
+            serde_json::from_str(&text).map_err(|error| {
+                CliError::new(format!("invalid config file {}: {error}", path.display()))
+            })?
+        } else {
+            Self::parse_toml(path, &text)?
+        };
+        if let Some(data) = &file.data
+            && data.is_relative()
+        {
+            let folder = path.parent().unwrap_or(Path::new(""));
+            file.data = Some(folder.join(data));
+        }
+        Ok(file)
+    }
+
+    /// Parses TOML `text` read from `path`. Errors name the line and key at fault.
+    fn parse_toml(path: &Path, text: &str) -> Result<Self, CliError> {
+        toml::from_str(text).map_err(|error| {
             let message = error.message();
             // The span covers the value or key at fault. The message names its line and key.
             let location = error.span().map(|span| {
@@ -131,7 +160,12 @@ impl ConfigFile {
                     description.push_str(&format!(" (key {key})"));
                 }
             }
-            CliError::new(format!("{description}: {message}"))
+            let hint = if text.trim_start().starts_with('{') {
+                "the file looks like JSON; name it with a .json extension or write it as TOML"
+            } else {
+                "write one `key = value` line per setting, with the keys of config.json"
+            };
+            CliError::new(format!("{description}: {message}")).with_hint(hint)
         })
     }
 }
@@ -183,6 +217,40 @@ pub struct SearchSettings {
     /// Accuracy estimator; `rwe` when absent from older configurations.
     #[serde(default = "default_estimator")]
     pub estimator: String,
+    /// Identity of the data the search read, so that `--resume` rejects other data. Absent
+    /// from older configurations and before the data has loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_identity: Option<DataIdentity>,
+}
+
+/// Identity of a search's data: the number of training images and a hash of the labels of
+/// the train and validation splits. Both are the same whether CIFAR-10 is read from the
+/// binary batches or from decoded image files, whose pixels may differ slightly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataIdentity {
+    /// Images in the training set that the splits are drawn from.
+    pub training_images: usize,
+    /// FNV-1a hash of the train split's labels followed by the validation split's, in
+    /// split order, as 16 hexadecimal digits.
+    pub split_labels: String,
+}
+
+impl DataIdentity {
+    /// Computes the identity of loaded data.
+    pub fn of(data: &RweData) -> Self {
+        const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+        const PRIME: u64 = 0x0000_0100_0000_01b3;
+        let mut hash = OFFSET;
+        for label in data.train_labels.iter().chain(&data.valid_labels) {
+            for byte in label.to_le_bytes() {
+                hash = (hash ^ u64::from(byte)).wrapping_mul(PRIME);
+            }
+        }
+        DataIdentity {
+            training_images: data.dataset.len(),
+            split_labels: format!("{hash:016x}"),
+        }
+    }
 }
 
 fn default_estimator() -> String {
@@ -232,6 +300,7 @@ impl SearchArgs {
                 .clone()
                 .or(file.estimator)
                 .unwrap_or_else(default_estimator),
+            data_identity: None,
         })
     }
 }
@@ -277,6 +346,7 @@ pub fn run(args: SearchArgs) -> Result<(), CliError> {
                 error
             }
         })?;
+    settings.data_identity = Some(DataIdentity::of(&data));
     let space = space_of(settings.space, &data)?;
     let (estimator, estimator_space) = estimator_of(&settings, data, &devices)?;
 
@@ -374,7 +444,9 @@ fn resume(dir: &Path, data: Option<&Path>) -> Result<(), CliError> {
         let state = load_checkpoint(&checkpoint).map_err(|error| {
             // The error names the checkpoint's path.
             CliError::new(error.to_string()).with_hint(format!(
-                "the checkpoint is damaged; remove {} to run the search again from the start",
+                "the checkpoint is damaged; remove {} to run the search in {} again from \
+                 the start",
+                checkpoint.display(),
                 dir.display()
             ))
         })?;
@@ -402,6 +474,31 @@ fn resume(dir: &Path, data: Option<&Path>) -> Result<(), CliError> {
                 dir.display()
             ))
         })?;
+    let identity = DataIdentity::of(&data);
+    match &settings.data_identity {
+        Some(saved) if *saved != identity => {
+            return Err(CliError::new(format!(
+                "the data at {} is not the data the search started with: its training set \
+                 has {} images and its splits' labels hash to {}, where the search saved {} \
+                 images and {}",
+                settings.data.display(),
+                identity.training_images,
+                identity.split_labels,
+                saved.training_images,
+                saved.split_labels
+            ))
+            .with_hint(format!(
+                "pass the data set the search read with --data; the saved path is {}",
+                saved_data.display()
+            )));
+        }
+        Some(_) => {}
+        None => {
+            // A configuration of an older version: the check starts with this resume.
+            settings.data_identity = Some(identity);
+            folder.write_json("config.json", &settings)?;
+        }
+    }
     if settings.data != saved_data {
         eprintln!(
             "reading the data from {} instead of {}",

@@ -43,3 +43,7 @@ mod error;
 
 pub use counter::{Convention, Counts, count, layer_macs};
 pub use error::FlopsError;
+
+/// The network description that [`count`] reads, and the built-in spaces that decode
+/// genomes to it, so that counting needs this crate alone.
+pub use rwenas_space::{self as space, Network};

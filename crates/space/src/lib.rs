@@ -37,6 +37,10 @@ pub mod micro;
 pub mod network;
 mod search_space;
 
+/// The genome types of [`SearchSpace`]'s methods, so that a space can be written with this
+/// crate alone.
+pub use rwenas_genome::{GeneBounds, Genome, GenomeError};
+
 pub use error::SpaceError;
 pub use network::{AuxiliaryHead, Classifier, Graph, Layer, Network, Node, NodeId, Shape};
 pub use search_space::SearchSpace;
