@@ -16,6 +16,7 @@ use crate::estimators::counted;
 use crate::flops::{catalogue_cell, genome_error, read_genome, scale_error};
 use crate::output::OutputFolder;
 use crate::search::{SearchSettings, SpaceKind};
+use crate::train::{FolderKind, folder_kind};
 
 /// The flags that name an architecture, shared by `export` and `train`.
 #[derive(Debug, Args)]
@@ -296,6 +297,60 @@ pub fn resolve(
             ));
         }
     };
+    resolve_genotype(architecture, genotype, micro)
+}
+
+/// An architecture as the `config.json` of a training run records it.
+pub struct RecordedArchitecture {
+    /// Readable name.
+    pub architecture: String,
+    /// Space of the architecture.
+    pub space: SpaceKind,
+    /// The genome, when the run trained a genome or a front entry.
+    pub genome: Option<Vec<i64>>,
+    /// The cells of a micro network in the Python text form.
+    pub genotype: Option<String>,
+}
+
+/// Resolves an architecture that a training run recorded, built at the command's scale.
+/// A genome is decoded in its space, and a micro architecture without one is built from
+/// its genotype.
+pub fn resolve_recorded(
+    recorded: RecordedArchitecture,
+    micro: &dyn Fn() -> Result<MicroScale, CliError>,
+    macro_scale: &dyn Fn() -> Result<MacroScale, CliError>,
+) -> Result<Resolved, CliError> {
+    let RecordedArchitecture {
+        architecture,
+        space,
+        genome,
+        genotype,
+    } = recorded;
+    if let Some(genes) = genome {
+        let genome = GenomeSource::Front(Genome::new(genes));
+        return resolve_genome(space, genome, architecture, micro, macro_scale);
+    }
+    match (space, genotype) {
+        (SpaceKind::Micro, Some(text)) => {
+            let genotype = parse_genotype(&text, &format!("genotype of {architecture}"))?;
+            resolve_genotype(architecture, genotype, micro)
+        }
+        _ => Err(CliError::new(format!(
+            "the training run records neither the genome nor the genotype of {architecture}"
+        ))
+        .with_hint(
+            "pass the architecture of the training run with --arch, --genome, --genotype, \
+             --genotype-file or --front",
+        )),
+    }
+}
+
+/// Builds the micro network of `genotype` at the command's scale.
+fn resolve_genotype(
+    architecture: String,
+    genotype: DartsGenotype,
+    micro: &dyn Fn() -> Result<MicroScale, CliError>,
+) -> Result<Resolved, CliError> {
     let scale = micro()?;
     let network = build_network(&genotype, &scale)
         .map_err(|error| CliError::new(format!("cannot build {architecture}: {error}")))?;
@@ -370,10 +425,53 @@ fn resolve_genome(
     })
 }
 
+/// Hint for a `--front` folder that contains no search.
+const FRONT_HINT: &str = "pass the --out folder of a `rwenas search` to --front";
+
+/// Reads the settings of the search in `dir`, naming the kind of folder when `dir`
+/// contains no search.
+pub fn read_search_settings(dir: &Path) -> Result<SearchSettings, CliError> {
+    if !dir.is_dir() {
+        return Err(
+            CliError::new(format!("search folder {} not found", dir.display()))
+                .with_hint(FRONT_HINT),
+        );
+    }
+    match folder_kind(dir) {
+        None => Err(CliError::new(format!(
+            "{} is not a search folder: config.json is missing",
+            dir.display()
+        ))
+        .with_hint(FRONT_HINT)),
+        Some(FolderKind::Training) => Err(CliError::new(format!(
+            "{} contains a training run (`rwenas train`), not a search",
+            dir.display()
+        ))
+        .with_hint(format!(
+            "{FRONT_HINT}; `rwenas evaluate --weights {}` reports the test error of the \
+             trained network",
+            dir.join("model").display()
+        ))),
+        Some(FolderKind::Search | FolderKind::Other) => {
+            let path = dir.join("config.json");
+            let text = std::fs::read_to_string(&path).map_err(|error| {
+                CliError::new(format!("cannot read {}: {error}", path.display()))
+            })?;
+            serde_json::from_str(&text).map_err(|error| {
+                CliError::new(format!(
+                    "{} is not the config.json of a search: {error}",
+                    path.display()
+                ))
+                .with_hint(FRONT_HINT)
+            })
+        }
+    }
+}
+
 /// Reads entry `index` (from 1) of `dir/front.json` and the space of `dir/config.json`.
 fn front_entry(dir: &Path, index: usize) -> Result<(SpaceKind, Genome, String), CliError> {
+    let settings = read_search_settings(dir)?;
     let folder = OutputFolder::open(dir)?;
-    let settings: SearchSettings = folder.read_json("config.json")?;
     if !dir.join("front.json").is_file() {
         return Err(CliError::new(format!(
             "{} has no front.json: the search has not finished",

@@ -6,28 +6,32 @@ use std::time::Instant;
 use clap::{ArgGroup, Args};
 use rwenas::RweEstimator;
 use rwenas::flops::{Convention, count};
+use rwenas::genome::Genome;
 use rwenas::nn::{Initializer, NormMode};
-use rwenas::rwe::{Normalization, RweConfig};
+use rwenas::rwe::{Normalization, RweConfig, TrainTestSets};
 use rwenas::space::macro_space::MacroScale;
 use rwenas::space::micro::MicroScale;
 use rwenas::train::{TrainError, load_model, test_error};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tracing::warn;
 
 use crate::CliError;
 use crate::architecture::{
-    ArchitectureSource, Channels, Resolved, SOURCE_FLAGS, TrainingScale, macro_channels,
-    micro_channels, micro_layers, parse_channels, phases_flag, resolve,
+    ArchitectureSource, Channels, RecordedArchitecture, Resolved, SOURCE_FLAGS, TrainingScale,
+    macro_channels, micro_channels, micro_layers, parse_channels, phases_flag,
+    read_search_settings, resolve, resolve_recorded,
 };
 use crate::estimators::counted;
 use crate::flops::scale_error;
-use crate::search::{SpaceKind, load_data, load_sets};
+use crate::search::{SearchSettings, SpaceKind, load_data, load_sets};
 
 /// Arguments of `rwenas evaluate`.
 #[derive(Debug, Args)]
 #[command(
-    group(ArgGroup::new("architecture").required(true).args(SOURCE_FLAGS)),
-    allow_negative_numbers = true
+    group(ArgGroup::new("architecture").args(SOURCE_FLAGS)),
+    allow_negative_numbers = true,
+    after_help = EVALUATE_AFTER_HELP
 )]
 pub struct EvaluateArgs {
     #[command(flatten)]
@@ -35,41 +39,52 @@ pub struct EvaluateArgs {
     /// Initial channels C of a micro network, an even number. For the macro space, C gives
     /// the phases C, 2C and 4C channels, and three counts such as 128,128,128 set each
     /// phase. Without --weights the default is the search scale [default: 10 micro; 32
-    /// macro, for phases of 32, 64 and 128]. With --weights it is the training scale of
-    /// `rwenas train` [default: 34 micro; 128,128,128 macro].
+    /// macro, for phases of 32, 64 and 128]. With --weights it is the scale of the training
+    /// run's config.json, or without one the training scale of `rwenas train` [default: 34
+    /// micro; 128,128,128 macro].
     #[arg(long, value_name = "C", value_parser = parse_channels)]
     channels: Option<Channels>,
-    /// Cells of a micro network, reduction cells included [default: 5, 20 with --weights].
+    /// Cells of a micro network, reduction cells included [default: 5; with --weights the
+    /// training run's, or 20].
     #[arg(long, value_name = "L")]
     layers: Option<usize>,
     /// Weights of a trained network (the `model` file of `rwenas train`): report its test
-    /// error on the test images instead of the RWE error. The architecture flags must be
-    /// those of the training run.
+    /// error on the test images instead of the RWE error. The architecture, scale, data and
+    /// test size default to those of the config.json beside the file. Flags that are given
+    /// must build the network of the training run.
     #[arg(long, value_name = "FILE")]
     weights: Option<PathBuf>,
-    /// With --weights: the network has no auxiliary head (trained with --no-auxiliary).
+    /// With --weights: the network has no auxiliary head (trained with --no-auxiliary)
+    /// [default: as the training run's config.json records].
     #[arg(long, requires = "weights")]
     no_auxiliary: bool,
-    /// With --weights: the first N test images [default: all].
+    /// With --weights: the first N test images [default: the training run's test size, or
+    /// all].
     #[arg(long, value_name = "N", requires = "weights")]
     test_size: Option<usize>,
-    /// CIFAR-10 as a `cifar-10-batches-bin` folder, an image folder or a `.tar.gz` of one.
-    #[arg(long, default_value = "data/cifar10")]
-    data: PathBuf,
+    /// CIFAR-10 as a `cifar-10-batches-bin` folder, an image folder or a `.tar.gz` of one
+    /// [default: the data of the search with --front, of the training run with --weights,
+    /// otherwise data/cifar10].
+    #[arg(long, value_name = "PATH")]
+    data: Option<PathBuf>,
     /// Training images for the classifiers, a multiple of the number of classes
-    /// [default: 40000]. With --weights and no config.json beside the weights file: the
-    /// first N training images give the normalisation [default: all].
-    #[arg(long)]
+    /// [default: 40000, or the search's with --front]. With --weights and no config.json
+    /// beside the weights file: the first N training images give the normalisation
+    /// [default: all].
+    #[arg(long, value_name = "N")]
     train_size: Option<usize>,
-    /// Validation images that give the RWE error, a multiple of the number of classes.
-    #[arg(long, default_value_t = 10_000)]
-    valid_size: usize,
-    /// Epochs of each linear classifier.
-    #[arg(long, default_value_t = 30)]
-    epochs: usize,
-    /// Seed of the random weights and of the classifiers.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Validation images that give the RWE error, a multiple of the number of classes
+    /// [default: 10000, or the search's with --front].
+    #[arg(long, value_name = "N")]
+    valid_size: Option<usize>,
+    /// Epochs of each linear classifier [default: 30, or the search's with --front].
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
+    /// Seed of the random weights and of the classifiers [default: 0]. With --front the
+    /// default is the seed the search scored the entry with: its seed XOR the genome's
+    /// stable hash.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Weight initialiser: pytorch_default, kaiming_normal, kaiming_uniform,
     /// xavier_normal, xavier_uniform.
     #[arg(long, default_value = "pytorch_default")]
@@ -101,6 +116,25 @@ struct Report {
     seed: u64,
 }
 
+/// Help text after the flags of `rwenas evaluate`.
+const EVALUATE_AFTER_HELP: &str = "\
+With --front DIR --index K, the entry is scored as the search scored it: with the data, \
+train and validation sizes and classifier epochs of DIR/config.json and the seed the search \
+gave the entry, unless flags set them. The RWE error then equals the entry's rwe_error in \
+DIR/front.json, when the search used the rwe estimator.
+
+With --weights FILE, the architecture, its scale, the data and the test size default to \
+the config.json that `rwenas train` wrote beside FILE, so `rwenas evaluate --weights \
+RUN/model` measures the test error of the run's last epoch.";
+
+/// The settings of an RWE evaluation after the defaults are applied.
+struct RweSettings {
+    data: PathBuf,
+    train_size: usize,
+    valid_size: usize,
+    epochs: usize,
+}
+
 /// Runs `rwenas evaluate`.
 pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
     args.source.check()?;
@@ -110,6 +144,12 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
     }
     if let Some(weights) = &args.weights {
         return evaluate_weights(&args, weights);
+    }
+    if !source_given(&args.source) {
+        return Err(CliError::new("no architecture given").with_hint(
+            "pass --arch NAME, --genome FILE, --genotype TEXT, --genotype-file FILE, --front \
+             DIR --index K, or --weights FILE of a training run",
+        ));
     }
     let sizes = [
         (
@@ -124,7 +164,7 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
         ),
     ];
     for (flag, value, meaning) in sizes {
-        if value == 0 {
+        if value == Some(0) {
             return Err(CliError::new(format!("{flag} is 0 but must be at least 1"))
                 .with_hint(format!("pass a positive {flag}, {meaning}")));
         }
@@ -164,21 +204,40 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
             ..MacroScale::search()
         })
     };
+    let search = match &args.source.front {
+        Some(dir) => Some(read_search_settings(dir)?),
+        None => None,
+    };
     let resolved = resolve(&args.source, &micro, &macro_scale)?;
+    let seed = match (args.seed, &search, &resolved.genome) {
+        (Some(seed), _, _) => seed,
+        (None, Some(search), Some(genome)) => entry_seed(search.seed, genome),
+        (None, _, _) => 0,
+    };
     let (architecture, network) = (resolved.architecture, resolved.network);
     let counts = count(&network, Convention::ConvLinear)
         .map_err(|error| CliError::new(format!("cannot count the network: {error}")))?;
 
-    let train_size = args.train_size.unwrap_or(40_000);
-    let data = load_data(&args.data, train_size, args.valid_size)?;
+    let settings = rwe_settings(&args, search.as_ref())?;
+    if let (Some(search), Some(dir)) = (&search, &args.source.front)
+        && search.estimator != "rwe"
+    {
+        warn!(
+            estimator = %search.estimator,
+            front = %dir.join("front.json").display(),
+            "the search scored its front with another estimator than RWE, so the RWE error \
+             differs from the front's objective"
+        );
+    }
+    let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
     let device = crate::device::parse(&args.device)?;
     let mut config = RweConfig::default();
-    config.ensemble.epochs = args.epochs;
+    config.ensemble.epochs = settings.epochs;
     let estimator = RweEstimator::new(data, config, vec![device.clone()])
         .with_initializer(initializer)
         .with_norm(norm);
     let score = estimator
-        .evaluate_on(&network, args.seed, &device)
+        .evaluate_on(&network, seed, &device)
         .map_err(|error| CliError::new(format!("evaluation of {architecture} failed: {error}")))?;
 
     let report = Report {
@@ -189,9 +248,9 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
         macs: counts.macs,
         params: counts.params,
         features: counts.features,
-        train_size,
-        valid_size: args.valid_size,
-        seed: args.seed,
+        train_size: settings.train_size,
+        valid_size: settings.valid_size,
+        seed,
     };
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
@@ -208,6 +267,68 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// Returns whether `source` names an architecture.
+fn source_given(source: &ArchitectureSource) -> bool {
+    source.arch.is_some()
+        || source.genome.is_some()
+        || source.genotype.is_some()
+        || source.genotype_file.is_some()
+        || source.front.is_some()
+}
+
+/// Returns the seed with which a search of seed `search_seed` scored `genome`.
+// NOTE: this repeats the seeding of `NasProblem::evaluate_batch` in the rwenas crate,
+// which exposes no function for it, so the two must stay the same.
+fn entry_seed(search_seed: u64, genome: &Genome) -> u64 {
+    search_seed ^ genome.stable_hash()
+}
+
+/// Returns the data and sizes of an RWE evaluation: the flags, then the settings of the
+/// `--front` search, then the defaults.
+fn rwe_settings(
+    args: &EvaluateArgs,
+    search: Option<&SearchSettings>,
+) -> Result<RweSettings, CliError> {
+    let data = match (&args.data, search, &args.source.front) {
+        (Some(data), _, _) => data.clone(),
+        (None, Some(search), Some(dir)) => {
+            let config = dir.join("config.json");
+            check_recorded_data(&search.data, &config, "search")?;
+            search.data.clone()
+        }
+        (None, _, _) => PathBuf::from("data/cifar10"),
+    };
+    Ok(RweSettings {
+        data,
+        train_size: args
+            .train_size
+            .or(search.map(|search| search.train_size))
+            .unwrap_or(40_000),
+        valid_size: args
+            .valid_size
+            .or(search.map(|search| search.valid_size))
+            .unwrap_or(10_000),
+        epochs: args
+            .epochs
+            .or(search.map(|search| search.epochs))
+            .unwrap_or(30),
+    })
+}
+
+/// Fails when the data path `data` that `config` records for a `kind` (search or training
+/// run) does not exist, naming the file it came from.
+fn check_recorded_data(data: &Path, config: &Path, kind: &str) -> Result<(), CliError> {
+    if data.exists() {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "data path {} that {} records does not exist",
+        data.display(),
+        config.display()
+    ))
+    .with_hint(format!("pass the data set of the {kind} with --data")))
 }
 
 /// The printed result of `evaluate --weights`.
@@ -238,31 +359,67 @@ struct TrainedRun {
     scale: Option<Value>,
     #[serde(default)]
     network: Option<rwenas::space::Network>,
+    #[serde(default)]
+    imagenet: bool,
+    #[serde(default)]
+    data: Option<PathBuf>,
+    #[serde(default)]
+    test_size: Option<usize>,
+}
+
+impl TrainedRun {
+    /// Returns the micro scale the run recorded, if it trained a micro network.
+    fn micro_scale(&self) -> Option<MicroScale> {
+        match (self.space, &self.scale) {
+            (Some(SpaceKind::Micro), Some(scale)) => serde_json::from_value(scale.clone()).ok(),
+            _ => None,
+        }
+    }
+
+    /// Returns the macro scale the run recorded, if it trained a macro network.
+    fn macro_scale(&self) -> Option<MacroScale> {
+        match (self.space, &self.scale) {
+            (Some(SpaceKind::Macro), Some(scale)) => serde_json::from_value(scale.clone()).ok(),
+            _ => None,
+        }
+    }
 }
 
 /// Reports the test error of the trained network at `weights`.
 fn evaluate_weights(args: &EvaluateArgs, weights: &Path) -> Result<(), CliError> {
     check_weights_file(weights)?;
-    let sets = load_sets(&args.data)?;
-    let test_size = args.test_size.unwrap_or(sets.test.len());
-    if test_size == 0 || test_size > sets.test.len() {
-        return Err(CliError::new(format!(
-            "--test-size {test_size} is out of range: the data set has {}",
-            counted(sets.test.len(), "test image", "test images")
-        ))
-        .with_hint(format!("pass --test-size from 1 to {}", sets.test.len())));
-    }
-    let test = sets.test.subset(&(0..test_size).collect::<Vec<_>>())?;
-    let scale = TrainingScale {
-        channels: args.channels.clone(),
-        layers: args.layers,
-        auxiliary: !args.no_auxiliary,
-        input_size: sets.train.height,
-        classes: sets.train.class_names.len(),
-    };
-    let resolved = resolve(&args.source, &|| scale.micro(), &|| scale.macro_scale())?;
     let config_path = run_config_path(weights);
     let run = read_run(&config_path)?;
+    if let Some(run) = &run
+        && run.imagenet
+    {
+        return Err(CliError::new(format!(
+            "{} records a run at ImageNet scale, but `evaluate --weights` builds CIFAR-layout \
+             networks and reads CIFAR-style data",
+            config_path.display()
+        ))
+        .with_hint(format!(
+            "measure its test error with `rwenas train --resume {}`, which tests a finished \
+             run again",
+            config_path
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .display()
+        )));
+    }
+    let recorded_data = run.as_ref().and_then(|run| run.data.clone());
+    let data_path = match (&args.data, recorded_data) {
+        (Some(data), _) => data.clone(),
+        (None, Some(data)) => {
+            check_recorded_data(&data, &config_path, "training run")?;
+            data
+        }
+        (None, None) => PathBuf::from("data/cifar10"),
+    };
+    let sets = load_sets(&data_path)?;
+    let test_size = test_size(args, run.as_ref(), sets.test.len(), &config_path)?;
+    let test = sets.test.subset(&(0..test_size).collect::<Vec<_>>())?;
+    let resolved = weights_architecture(args, run.as_ref(), &sets, weights)?;
     if let Some(run) = &run
         && let Some(network) = &run.network
         && *network != resolved.network
@@ -317,6 +474,96 @@ fn evaluate_weights(args: &EvaluateArgs, weights: &Path) -> Result<(), CliError>
         );
     }
     Ok(())
+}
+
+/// Returns the number of test images of `evaluate --weights`: `--test-size`, or the test
+/// size of the training run, or every test image.
+fn test_size(
+    args: &EvaluateArgs,
+    run: Option<&TrainedRun>,
+    available: usize,
+    config_path: &Path,
+) -> Result<usize, CliError> {
+    if let Some(test_size) = args.test_size {
+        if test_size == 0 || test_size > available {
+            return Err(CliError::new(format!(
+                "--test-size {test_size} is out of range: the data set has {}",
+                counted(available, "test image", "test images")
+            ))
+            .with_hint(format!("pass --test-size from 1 to {available}")));
+        }
+        return Ok(test_size);
+    }
+    match run.and_then(|run| run.test_size) {
+        Some(recorded) if recorded > available => Err(CliError::new(format!(
+            "the training run tested on {}, as {} records, but the data set has {}",
+            counted(recorded, "test image", "test images"),
+            config_path.display(),
+            counted(available, "test image", "test images")
+        ))
+        .with_hint(format!(
+            "pass the data set of the training run with --data, or --test-size from 1 to \
+             {available}"
+        ))),
+        Some(recorded) => Ok(recorded),
+        None => Ok(available),
+    }
+}
+
+/// Resolves the architecture of `evaluate --weights`: the flags given, with the scale of
+/// the training run's config.json where a flag is not given, or the architecture that
+/// config.json records when no architecture flag is given.
+fn weights_architecture(
+    args: &EvaluateArgs,
+    run: Option<&TrainedRun>,
+    sets: &TrainTestSets,
+    weights: &Path,
+) -> Result<Resolved, CliError> {
+    let recorded_micro = run.and_then(TrainedRun::micro_scale);
+    let recorded_macro = run.and_then(TrainedRun::macro_scale);
+    let micro = TrainingScale {
+        channels: args
+            .channels
+            .clone()
+            .or_else(|| recorded_micro.map(|scale| Channels::Single(scale.initial_channels))),
+        layers: args
+            .layers
+            .or_else(|| recorded_micro.map(|scale| scale.layers)),
+        auxiliary: !args.no_auxiliary && recorded_micro.is_none_or(|scale| scale.auxiliary),
+        input_size: sets.train.height,
+        classes: sets.train.class_names.len(),
+    };
+    let macro_scale = TrainingScale {
+        channels: args
+            .channels
+            .clone()
+            .or_else(|| recorded_macro.map(|scale| Channels::Phases(scale.channels))),
+        ..micro.clone()
+    };
+    let build_micro = || micro.micro();
+    let build_macro = || macro_scale.macro_scale();
+    if source_given(&args.source) {
+        return resolve(&args.source, &build_micro, &build_macro);
+    }
+    let recorded = run.and_then(|run| {
+        Some(RecordedArchitecture {
+            architecture: run.architecture.clone()?,
+            space: run.space?,
+            genome: run.genome.clone(),
+            genotype: run.genotype.clone(),
+        })
+    });
+    match recorded {
+        Some(recorded) => resolve_recorded(recorded, &build_micro, &build_macro),
+        None => Err(CliError::new(format!(
+            "no architecture given, and no config.json of a training run beside {} records one",
+            weights.display()
+        ))
+        .with_hint(
+            "pass the --arch (or --genome, --genotype, --genotype-file, --front), --channels, \
+             --layers and --no-auxiliary of the training run",
+        )),
+    }
 }
 
 /// Fails unless `weights` is a file, naming the `model` file of a training run's folder

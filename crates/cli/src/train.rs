@@ -99,7 +99,7 @@ pub struct TrainArgs {
 
 /// Flags that override single training settings; the defaults are `TrainConfig::default()`,
 /// the CIFAR-10 recipe of DARTS and NSGA-Net.
-#[derive(Debug, Args, Serialize)]
+#[derive(Debug, Args)]
 struct SettingFlags {
     /// Epochs [default: 600].
     #[arg(long)]
@@ -111,31 +111,31 @@ struct SettingFlags {
     #[arg(long)]
     eval_batch_size: Option<usize>,
     /// Learning rate of the first epoch [default: 0.025].
-    #[arg(long, visible_alias = "lr")]
+    #[arg(long, visible_alias = "lr", value_parser = parse_finite)]
     learning_rate: Option<f64>,
     /// Learning rate the schedule ends at [default: 0].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_finite)]
     min_learning_rate: Option<f64>,
     /// Multiply the learning rate by GAMMA after every epoch in place of the cosine decay.
-    #[arg(long, value_name = "GAMMA")]
+    #[arg(long, value_name = "GAMMA", value_parser = parse_finite)]
     exponential_decay: Option<f64>,
     /// Epochs of linear learning-rate warm-up [default: 0].
     #[arg(long)]
     warmup_epochs: Option<usize>,
     /// SGD momentum [default: 0.9].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_finite)]
     momentum: Option<f64>,
     /// SGD momentum dampening [default: 0].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_finite)]
     dampening: Option<f64>,
     /// Nesterov momentum [default: false].
     #[arg(long, value_name = "BOOL")]
     nesterov: Option<bool>,
     /// Weight decay, added to the gradient [default: 3e-4].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_finite)]
     weight_decay: Option<f64>,
     /// Largest L2 norm of all gradients together; 0 disables clipping [default: 5].
-    #[arg(long, value_name = "NORM")]
+    #[arg(long, value_name = "NORM", value_parser = parse_finite)]
     grad_clip: Option<f64>,
     /// Zero padding of the random crop in pixels; 0 disables the crop [default: 4].
     #[arg(long, value_name = "PIXELS")]
@@ -147,13 +147,13 @@ struct SettingFlags {
     #[arg(long, value_name = "PIXELS")]
     cutout: Option<usize>,
     /// Weight of the auxiliary head's loss [default: 0.4].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_finite)]
     auxiliary_weight: Option<f64>,
     /// Drop path probability reached after the last epoch [default: 0.2].
-    #[arg(long, value_name = "RATE")]
+    #[arg(long, value_name = "RATE", value_parser = parse_finite)]
     drop_path: Option<f64>,
     /// Label smoothing of the cross-entropy [default: 0].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_finite)]
     label_smoothing: Option<f64>,
     /// Weight initialiser: pytorch_default, kaiming_normal, kaiming_uniform,
     /// xavier_normal, xavier_uniform [default: pytorch_default].
@@ -216,23 +216,57 @@ impl SettingFlags {
         Ok(())
     }
 
-    /// Returns the flag name of the first setting given, if any.
-    fn first_given(&self) -> Option<String> {
-        let Ok(Value::Object(map)) = serde_json::to_value(self) else {
-            return None;
-        };
-        map.into_iter()
-            .find(|(_, value)| !value.is_null())
-            .map(|(key, _)| format!("--{}", key.replace('_', "-")))
+    /// Lists the flags given, in the order of `--help`.
+    fn given_flags(&self) -> Vec<&'static str> {
+        let flags = [
+            (self.epochs.is_some(), "--epochs"),
+            (self.batch_size.is_some(), "--batch-size"),
+            (self.eval_batch_size.is_some(), "--eval-batch-size"),
+            (self.learning_rate.is_some(), "--learning-rate"),
+            (self.min_learning_rate.is_some(), "--min-learning-rate"),
+            (self.exponential_decay.is_some(), "--exponential-decay"),
+            (self.warmup_epochs.is_some(), "--warmup-epochs"),
+            (self.momentum.is_some(), "--momentum"),
+            (self.dampening.is_some(), "--dampening"),
+            (self.nesterov.is_some(), "--nesterov"),
+            (self.weight_decay.is_some(), "--weight-decay"),
+            (self.grad_clip.is_some(), "--grad-clip"),
+            (self.crop_padding.is_some(), "--crop-padding"),
+            (self.flip.is_some(), "--flip"),
+            (self.cutout.is_some(), "--cutout"),
+            (self.auxiliary_weight.is_some(), "--auxiliary-weight"),
+            (self.drop_path.is_some(), "--drop-path"),
+            (self.label_smoothing.is_some(), "--label-smoothing"),
+            (self.init.is_some(), "--init"),
+            (self.seed.is_some(), "--seed"),
+            (
+                self.bn_recalibration_images.is_some(),
+                "--bn-recalibration-images",
+            ),
+        ];
+        flags
+            .into_iter()
+            .filter(|(given, _)| *given)
+            .map(|(_, flag)| flag)
+            .collect()
     }
 
     /// Returns whether `flag`, such as `--grad-clip`, was given.
     fn given(&self, flag: &str) -> bool {
-        let Ok(Value::Object(map)) = serde_json::to_value(self) else {
-            return false;
-        };
-        let field = flag.trim_start_matches("--").replace('-', "_");
-        map.get(&field).is_some_and(|value| !value.is_null())
+        self.given_flags().contains(&flag)
+    }
+}
+
+/// Parses the value of a floating-point setting flag, rejecting NaN and the infinities,
+/// which no setting accepts.
+fn parse_finite(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| "not a number; pass a number such as 0.5 or 3e-4".to_string())?;
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err("NaN and infinities are not valid settings; pass a finite number".to_string())
     }
 }
 
@@ -542,7 +576,7 @@ fn prepare(args: &TrainArgs) -> Result<(PathBuf, TrainRun, TrainData), CliError>
     let run = TrainRun::new(
         resolved,
         false,
-        data_path,
+        absolute(&data_path),
         (train_size, test_size),
         data.normalization.clone(),
         config,
@@ -576,6 +610,12 @@ fn training_settings<'a>(
         .validate()
         .map_err(|error| sources.error(error, &config))?;
     Ok((config, sources))
+}
+
+/// Returns `path` made absolute, as config.json records the data path so that
+/// `--resume` and `evaluate --weights` find the data from any working directory.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Writes the folder and `config.json` of a new run.
@@ -624,7 +664,7 @@ fn prepare_imagenet(
     let run = TrainRun::new(
         resolved,
         true,
-        data_path,
+        absolute(&data_path),
         (train_size, test_size),
         data.normalization.clone(),
         config,
@@ -730,7 +770,10 @@ fn reopen(args: &TrainArgs, dir: &Path) -> Result<(TrainRun, TrainData), CliErro
         .iter()
         .find(|(given, _)| *given)
         .map(|(_, flag)| flag.to_string())
-        .or_else(|| args.settings.first_given());
+        .or_else(|| {
+            let flags = args.settings.given_flags();
+            flags.first().map(|flag| flag.to_string())
+        });
     if let Some(flag) = first_given {
         return Err(CliError::new(format!(
             "{flag} cannot change a resumed run: it continues with the settings in {}",
@@ -740,13 +783,8 @@ fn reopen(args: &TrainArgs, dir: &Path) -> Result<(TrainRun, TrainData), CliErro
             "remove {flag}, or start a new run with another --out"
         )));
     }
+    let run = read_run(dir)?;
     let path = dir.join("config.json");
-    let text = std::fs::read_to_string(&path).map_err(|error| {
-        CliError::new(format!("cannot read {}: {error}", path.display()))
-            .with_hint("pass the --out folder of a `rwenas train` run to --resume")
-    })?;
-    let run: TrainRun = serde_json::from_str(&text)
-        .map_err(|error| CliError::new(format!("invalid {}: {error}", path.display())))?;
     let data_path = args.data.clone().unwrap_or_else(|| run.data.clone());
     if run.imagenet {
         let sets = load_full_size(&data_path)?;
@@ -775,6 +813,49 @@ fn reopen(args: &TrainArgs, dir: &Path) -> Result<(TrainRun, TrainData), CliErro
     Ok((run, data))
 }
 
+/// Reads the `config.json` of the training run in `dir`, naming the kind of folder when
+/// `dir` contains no training run.
+fn read_run(dir: &Path) -> Result<TrainRun, CliError> {
+    let path = dir.join("config.json");
+    let resume_hint = "pass the --out folder of a `rwenas train` run to --resume";
+    if !dir.is_dir() {
+        return Err(
+            CliError::new(format!("training run folder {} not found", dir.display()))
+                .with_hint(resume_hint),
+        );
+    }
+    match folder_kind(dir) {
+        None => {
+            return Err(CliError::new(format!(
+                "{} is not a training run folder: config.json is missing",
+                dir.display()
+            ))
+            .with_hint(resume_hint));
+        }
+        Some(FolderKind::Search) => {
+            return Err(CliError::new(format!(
+                "{} contains a search (`rwenas search`), not a training run",
+                dir.display()
+            ))
+            .with_hint(format!(
+                "{resume_hint}; to train an entry of the search's front, run `rwenas train \
+                 --front {} --index K --out NEW_DIR`",
+                dir.display()
+            )));
+        }
+        Some(FolderKind::Training | FolderKind::Other) => {}
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|error| CliError::new(format!("cannot read {}: {error}", path.display())))?;
+    serde_json::from_str(&text).map_err(|error| {
+        CliError::new(format!(
+            "{} is not the config.json of a training run: {error}",
+            path.display()
+        ))
+        .with_hint(resume_hint)
+    })
+}
+
 /// Fails unless `dir` is missing or an empty folder.
 fn check_empty(dir: &Path) -> Result<(), CliError> {
     if !dir.exists() {
@@ -787,18 +868,58 @@ fn check_empty(dir: &Path) -> Result<(), CliError> {
         ))
         .with_hint("choose another --out")
     })?;
-    if entries.next().is_some() {
-        return Err(CliError::new(format!(
-            "output folder {} is not empty",
-            dir.display()
-        ))
-        .with_hint(format!(
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    let error = CliError::new(format!("output folder {} is not empty", dir.display()));
+    Err(match folder_kind(dir) {
+        Some(FolderKind::Training) => error.with_hint(format!(
             "continue the run in it with `rwenas train --resume {}`, choose another --out, or \
              remove the folder to start over",
             dir.display()
-        )));
-    }
-    Ok(())
+        )),
+        Some(FolderKind::Search) => CliError::new(format!(
+            "output folder {} is not empty: it contains a search (`rwenas search`), not a \
+             training run",
+            dir.display()
+        ))
+        .with_hint(format!(
+            "choose another --out; to train an entry of its front, pass --front {} --index K \
+             with a new --out",
+            dir.display()
+        )),
+        Some(FolderKind::Other) | None => {
+            error.with_hint("choose another --out, or remove the folder to start over")
+        }
+    })
+}
+
+/// Kind of output folder, as its `config.json` shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FolderKind {
+    /// A run of `rwenas train`.
+    Training,
+    /// A run of `rwenas search`.
+    Search,
+    /// Neither: another file, or one that is not JSON.
+    Other,
+}
+
+/// Returns what the `config.json` in `dir` describes, or `None` when there is none. The
+/// keys tell the kinds apart, so a file that no longer parses in full is still named.
+pub fn folder_kind(dir: &Path) -> Option<FolderKind> {
+    let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
+    let Ok(Value::Object(config)) = serde_json::from_str::<Value>(&text) else {
+        return Some(FolderKind::Other);
+    };
+    let has = |keys: &[&str]| keys.iter().all(|key| config.contains_key(*key));
+    Some(if has(&["architecture", "network", "train"]) {
+        FolderKind::Training
+    } else if has(&["population", "generations"]) {
+        FolderKind::Search
+    } else {
+        FolderKind::Other
+    })
 }
 
 /// Returns the first `count` images of `dataset`.
@@ -847,6 +968,13 @@ fn read_config(path: &Path, recipe: TrainConfig) -> Result<(TrainConfig, Vec<Str
                 ),
             );
         }
+        if has_non_finite(&value) {
+            return Err(CliError::new(format!(
+                "{}: {key} is {value} but must be a finite number",
+                path.display()
+            ))
+            .with_hint(format!("fix `{key}` in {}", path.display())));
+        }
         defaults.insert(key.clone(), serde_json::to_value(value)?);
         keys.push(key);
     }
@@ -854,6 +982,17 @@ fn read_config(path: &Path, recipe: TrainConfig) -> Result<(TrainConfig, Vec<Str
         CliError::new(format!("invalid setting in {}: {error}", path.display()))
     })?;
     Ok((config, keys))
+}
+
+/// Returns whether `value` is or contains a NaN or infinite float. JSON has no such
+/// numbers, so they would reach the settings as `null`.
+fn has_non_finite(value: &toml::Value) -> bool {
+    match value {
+        toml::Value::Float(number) => !number.is_finite(),
+        toml::Value::Array(items) => items.iter().any(has_non_finite),
+        toml::Value::Table(table) => table.values().any(has_non_finite),
+        _ => false,
+    }
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), CliError> {

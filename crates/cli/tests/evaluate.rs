@@ -112,3 +112,101 @@ fn weights_folder_names_model_file() {
     assert!(stderr.contains("is a folder"), "{stderr}");
     assert!(stderr.contains("`model` file"), "{stderr}");
 }
+
+#[test]
+fn missing_architecture_names_the_flags() {
+    let stderr = failing(&["evaluate", "--data", "/nonexistent"]);
+    assert!(stderr.contains("no architecture given"), "{stderr}");
+    assert!(stderr.contains("--arch NAME"), "{stderr}");
+    assert!(stderr.contains("--weights FILE"), "{stderr}");
+}
+
+#[test]
+fn front_without_search_names_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().to_str().unwrap();
+    let stderr = failing(&["evaluate", "--front", empty, "--index", "1"]);
+    assert!(
+        stderr.contains(&format!(
+            "{empty} is not a search folder: config.json is missing"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pass the --out folder of a `rwenas search` to --front"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("to continue"), "{stderr}");
+
+    let absent = dir.path().join("absent");
+    let stderr = failing(&[
+        "evaluate",
+        "--front",
+        absent.to_str().unwrap(),
+        "--index",
+        "1",
+    ]);
+    assert!(
+        stderr.contains(&format!("search folder {} not found", absent.display())),
+        "{stderr}"
+    );
+
+    // A config.json of neither kind is named with the parse error.
+    std::fs::write(dir.path().join("config.json"), "{\"space\": 3}").unwrap();
+    let stderr = failing(&["evaluate", "--front", empty, "--index", "1"]);
+    assert!(
+        stderr.contains("is not the config.json of a search"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn weights_of_imagenet_run_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("model");
+    std::fs::write(&weights, "not read").unwrap();
+    let config = serde_json::json!({
+        "architecture": "darts_v2",
+        "space": "micro",
+        "imagenet": true,
+        "normalization": {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]},
+    });
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    let stderr = failing(&["evaluate", "--weights", weights.to_str().unwrap()]);
+    assert!(
+        stderr.contains("records a run at ImageNet scale"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("rwenas train --resume {}", dir.path().display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn weights_with_missing_recorded_data_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("model");
+    std::fs::write(&weights, "not read").unwrap();
+    let absent = dir.path().join("absent-data");
+    let config = serde_json::json!({
+        "architecture": "darts_v2",
+        "space": "micro",
+        "data": absent,
+        "normalization": {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]},
+    });
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    let stderr = failing(&["evaluate", "--weights", weights.to_str().unwrap()]);
+    assert!(
+        stderr.contains(&format!(
+            "data path {} that {} records does not exist",
+            absent.display(),
+            dir.path().join("config.json").display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pass the data set of the training run with --data"),
+        "{stderr}"
+    );
+}

@@ -13,7 +13,9 @@ use rwenas::space::Network;
 use rwenas::train::load_model;
 
 /// `rwenas train` of DARTS V2 at 8 channels and 5 cells for 2 epochs on 300 training and
-/// 200 test images, into `out`, with `extra` flags.
+/// 200 test images, into `out`, with `extra` flags. It runs in the folder above the data
+/// and passes `--data` relative to it, so that commands run elsewhere find the data only
+/// through the absolute path in config.json.
 fn tiny_train(out: &Path, extra: &[&str]) -> std::process::Output {
     let mut command = rwenas(&[
         "train",
@@ -30,7 +32,11 @@ fn tiny_train(out: &Path, extra: &[&str]) -> std::process::Output {
         "--test-size",
         "200",
     ]);
-    command.arg("--data").arg(cifar_batches());
+    let batches = cifar_batches();
+    command.current_dir(batches.parent().expect("data folder has a parent"));
+    command
+        .arg("--data")
+        .arg(batches.file_name().expect("data folder name"));
     command.arg("--out").arg(out).args(extra);
     run(&mut command)
 }
@@ -103,6 +109,8 @@ fn train_resume_matches_straight_run() {
     assert_eq!(config["train"]["epochs"], 2);
     assert_eq!(config["train_size"], 300);
     assert_eq!(config["scale"]["initial_channels"], 8);
+    let data = config["data"].as_str().expect("data path");
+    assert!(Path::new(data).is_absolute(), "data path {data}");
     let untrained = read_json(&straight.join("untrained.json"))["test_error"]
         .as_f64()
         .expect("untrained test error");
@@ -138,6 +146,54 @@ fn train_resume_matches_straight_run() {
     let last: f64 = metrics[2].split(',').nth(4).unwrap().parse().unwrap();
     assert_eq!(report["test_error"].as_f64(), Some(last));
     assert_eq!(report["test_size"], 200);
+
+    // Without flags, the architecture, scale, data and test size come from config.json.
+    let mut command = rwenas(&["evaluate", "--json", "--weights"]);
+    let output = command
+        .arg(straight.join("model"))
+        .output()
+        .expect("rwenas starts");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["architecture"], "darts_v2");
+    assert_eq!(report["test_size"], 200);
+    assert_eq!(report["test_error"].as_f64(), Some(last));
+
+    // An architecture flag alone takes the scale of the run.
+    let mut command = rwenas(&["evaluate", "--arch", "darts_v2", "--json", "--weights"]);
+    let output = command
+        .arg(straight.join("model"))
+        .output()
+        .expect("rwenas starts");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["test_error"].as_f64(), Some(last));
+
+    // A training run passed as a search folder is named as such.
+    let stderr = failing(&[
+        "evaluate",
+        "--front",
+        straight.to_str().unwrap(),
+        "--index",
+        "1",
+    ]);
+    assert!(
+        stderr.contains("contains a training run (`rwenas train`), not a search"),
+        "stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("--weights {}", straight.join("model").display())),
+        "stderr: {stderr}"
+    );
+    assert!(!stderr.contains("missing field"), "stderr: {stderr}");
 
     // Another architecture than the run's config.json records is rejected with the setting
     // that differs and the flag to fix it, before any weight is read.
@@ -222,6 +278,18 @@ fn train_resume_matches_straight_run() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("do not fit"), "stderr: {stderr}");
+
+    // Without the config.json, the architecture flags are needed.
+    let mut command = rwenas(&["evaluate", "--weights"]);
+    command
+        .arg(moved.join("model"))
+        .arg("--data")
+        .arg(cifar_batches());
+    let output = command.output().expect("rwenas starts");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no architecture given"), "stderr: {stderr}");
+    assert!(stderr.contains("--arch"), "stderr: {stderr}");
 }
 
 #[test]
@@ -239,7 +307,9 @@ fn train_refuses_non_empty_out() {
         temporary.path().to_str().unwrap(),
     ]);
     assert!(stderr.contains("is not empty"), "stderr: {stderr}");
-    assert!(stderr.contains("--resume"), "stderr: {stderr}");
+    // The folder contains no training run, so `--resume` could not continue it.
+    assert!(!stderr.contains("--resume"), "stderr: {stderr}");
+    assert!(stderr.contains("choose another --out"), "stderr: {stderr}");
     let kept = std::fs::read_to_string(temporary.path().join("notes.txt")).unwrap();
     assert_eq!(kept, "keep");
 }
@@ -256,6 +326,128 @@ fn resume_refuses_new_settings() {
     ]);
     assert!(stderr.contains("--learning-rate"), "stderr: {stderr}");
     assert!(stderr.contains("config.json"), "stderr: {stderr}");
+}
+
+#[test]
+fn non_finite_settings_rejected() {
+    let temporary = tempfile::tempdir().unwrap();
+    let out = temporary.path().join("run");
+    let flags = [
+        "--learning-rate",
+        "--min-learning-rate",
+        "--exponential-decay",
+        "--momentum",
+        "--dampening",
+        "--weight-decay",
+        "--grad-clip",
+        "--auxiliary-weight",
+        "--drop-path",
+        "--label-smoothing",
+    ];
+    for flag in flags {
+        for value in ["nan", "NaN", "inf", "-inf", "infinity", "1e400"] {
+            // `=` joins the value, because clap reads a separate `-inf` as a flag.
+            let stderr = failing(&[
+                "train",
+                "--arch",
+                "darts_v2",
+                "--out",
+                out.to_str().unwrap(),
+                &format!("{flag}={value}"),
+            ]);
+            assert!(
+                stderr.contains(&format!("invalid value '{value}' for '{flag}")),
+                "{flag} {value}: {stderr}"
+            );
+            assert!(stderr.contains("finite number"), "{flag} {value}: {stderr}");
+            assert!(!stderr.contains("default of"), "{flag} {value}: {stderr}");
+            assert!(!out.exists(), "{flag} {value} created the run folder");
+        }
+    }
+}
+
+#[test]
+fn resume_rejects_non_finite_setting() {
+    let temporary = tempfile::tempdir().unwrap();
+    for value in ["nan", "inf"] {
+        let stderr = failing(&[
+            "train",
+            "--resume",
+            temporary.path().to_str().unwrap(),
+            "--learning-rate",
+            value,
+        ]);
+        assert!(
+            stderr.contains(&format!("invalid value '{value}' for '--learning-rate")),
+            "{value}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn resume_refuses_each_setting_flag() {
+    // Each flag is detected as given, whatever its value.
+    let temporary = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str); 5] = [
+        ("--learning-rate", "0"),
+        ("--weight-decay", "0"),
+        ("--grad-clip", "0"),
+        ("--nesterov", "false"),
+        ("--bn-recalibration-images", "0"),
+    ];
+    for (flag, value) in cases {
+        let stderr = failing(&[
+            "train",
+            "--resume",
+            temporary.path().to_str().unwrap(),
+            flag,
+            value,
+        ]);
+        assert!(
+            stderr.contains(&format!("{flag} cannot change a resumed run")),
+            "{flag}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn config_file_non_finite_setting_rejected() {
+    let temporary = tempfile::tempdir().unwrap();
+    let config = temporary.path().join("settings.toml");
+    for (text, expected) in [
+        (
+            "learning_rate = nan\n",
+            "settings.toml: learning_rate is nan",
+        ),
+        ("weight_decay = inf\n", "settings.toml: weight_decay is inf"),
+        (
+            "schedule = { Exponential = { gamma = -inf } }\n",
+            "settings.toml: schedule is",
+        ),
+    ] {
+        std::fs::write(&config, text).unwrap();
+        let stderr = train_failing(temporary.path(), &["--config", config.to_str().unwrap()]);
+        assert!(stderr.contains(expected), "{text}: {stderr}");
+        assert!(
+            stderr.contains("must be a finite number"),
+            "{text}: {stderr}"
+        );
+        assert!(!stderr.contains("null"), "{text}: {stderr}");
+    }
+}
+
+#[test]
+fn resume_of_empty_folder_names_it() {
+    let temporary = tempfile::tempdir().unwrap();
+    let stderr = failing(&["train", "--resume", temporary.path().to_str().unwrap()]);
+    assert!(
+        stderr.contains("is not a training run folder: config.json is missing"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`rwenas train` run to --resume"),
+        "{stderr}"
+    );
 }
 
 /// Runs `rwenas train` with `args` on CIFAR-10 into a new folder under `dir`, expecting
