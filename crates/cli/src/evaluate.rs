@@ -6,7 +6,6 @@ use std::time::Instant;
 use clap::{ArgGroup, Args};
 use rwenas::RweEstimator;
 use rwenas::flops::{Convention, count};
-use rwenas::genome::Genome;
 use rwenas::nn::{Initializer, NormMode};
 use rwenas::rwe::{Normalization, RweConfig, TrainTestSets};
 use rwenas::space::macro_space::MacroScale;
@@ -211,7 +210,7 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
     let resolved = resolve(&args.source, &micro, &macro_scale)?;
     let seed = match (args.seed, &search, &resolved.genome) {
         (Some(seed), _, _) => seed,
-        (None, Some(search), Some(genome)) => entry_seed(search.seed, genome),
+        (None, Some(search), Some(genome)) => rwenas::network_seed(search.seed, genome),
         (None, _, _) => 0,
     };
     let (architecture, network) = (resolved.architecture, resolved.network);
@@ -276,13 +275,6 @@ fn source_given(source: &ArchitectureSource) -> bool {
         || source.genotype.is_some()
         || source.genotype_file.is_some()
         || source.front.is_some()
-}
-
-/// Returns the seed with which a search of seed `search_seed` scored `genome`.
-// NOTE: this repeats the seeding of `NasProblem::evaluate_batch` in the rwenas crate,
-// which exposes no function for it, so the two must stay the same.
-fn entry_seed(search_seed: u64, genome: &Genome) -> u64 {
-    search_seed ^ genome.stable_hash()
 }
 
 /// Returns the data and sizes of an RWE evaluation: the flags, then the settings of the

@@ -24,7 +24,7 @@ mod search;
 pub mod study;
 
 pub use estimator::{Estimator, Score};
-pub use problem::{NasProblem, ProgressCallback};
+pub use problem::{NasProblem, ProgressCallback, network_seed};
 pub use proxy_estimator::{ProxyEstimator, TrainingEstimator};
 pub use record::EvaluationRecord;
 pub use rwe_estimator::RweEstimator;

@@ -12,6 +12,13 @@ use rwenas_space::network::Network;
 
 use crate::{Estimator, EvaluationRecord, Score};
 
+/// Returns the seed of the random weights (and, for RWE, of the classifier ensemble) with
+/// which a search or study of seed `search_seed` scores `genome`. Passing it to
+/// [`Estimator::score`] reproduces the score that the search recorded.
+pub fn network_seed(search_seed: u64, genome: &Genome) -> u64 {
+    search_seed ^ genome.stable_hash()
+}
+
 /// Joins a search space, an accuracy estimator and the FLOPs counter into a two-objective
 /// problem: minimise the estimated error and the multiply-accumulates.
 ///
@@ -238,7 +245,7 @@ impl Problem for NasProblem<'_> {
         for chunk in prepared.chunks(width) {
             let batch: Vec<_> = chunk
                 .iter()
-                .map(|(_, genome, network, _)| (network.clone(), self.seed ^ genome.stable_hash()))
+                .map(|(_, genome, network, _)| (network.clone(), network_seed(self.seed, genome)))
                 .collect();
             let scores = self.score_batch(&batch);
             for ((index, genome, _, counts), score) in chunk.iter().zip(scores) {

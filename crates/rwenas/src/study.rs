@@ -263,7 +263,7 @@ impl<'a> Study<'a> {
                 continue;
             }
             let network = self.space.decode(genome);
-            let seed = self.seed ^ genome.stable_hash();
+            let seed = crate::network_seed(self.seed, genome);
             for (name, estimator) in pending {
                 let start = std::time::Instant::now();
                 let score = match &network {
