@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::{ArgGroup, Args, ValueEnum};
 use rwenas::flops::{Convention, Counts, count};
 use rwenas::genome::{Genome, GenomeError};
 use rwenas::space::macro_space::{MacroScale, MacroSpace};
@@ -15,22 +15,41 @@ use tracing::debug;
 
 use crate::CliError;
 use crate::architecture::{
-    Channels, macro_channels, micro_channels, micro_layers, parse_channels, space_without_genome,
+    ArchitectureSource, Channels, SOURCE_FLAGS, macro_channels, micro_channels, micro_layers,
+    parse_channels, resolve, space_without_genome,
 };
 use crate::estimators::counted;
+use crate::search::SpaceKind;
 
 /// Arguments of `rwenas flops`.
 #[derive(Debug, Args)]
-#[command(allow_negative_numbers = true)]
+#[command(
+    group(ArgGroup::new("architecture").required(true).args(SOURCE_FLAGS)),
+    allow_negative_numbers = true
+)]
 pub struct FlopsArgs {
     /// Published cell of the catalogue: darts_v1, darts_v2, nasnet, amoebanet, enas, pnas,
     /// nsganet.
-    #[arg(long, value_name = "NAME", required_unless_present = "genome")]
+    #[arg(long, value_name = "NAME")]
     arch: Option<String>,
     /// JSON file with one genome as an array of integers: 40 genes for `--space micro`,
     /// 48 bits for `--space macro`.
-    #[arg(long, value_name = "FILE", conflicts_with = "arch")]
+    #[arg(long, value_name = "FILE")]
     genome: Option<PathBuf>,
+    /// DARTS genotype in the Python text form, `Genotype(normal=[...], normal_concat=[...],
+    /// reduce=[...], reduce_concat=[...])`.
+    #[arg(long, value_name = "TEXT")]
+    genotype: Option<String>,
+    /// File with one DARTS genotype, in the Python text form or its JSON form.
+    #[arg(long, value_name = "FILE")]
+    genotype_file: Option<PathBuf>,
+    /// Search output folder; the entry --index of its front.json is counted, in the space
+    /// of its config.json.
+    #[arg(long, value_name = "DIR", requires = "index")]
+    front: Option<PathBuf>,
+    /// Entry of the front, from 1.
+    #[arg(long, value_name = "K")]
+    index: Option<usize>,
     /// Space of the `--genome` file [default: micro].
     // `run` rejects --space without --genome: a default value never triggers clap's
     // `requires`.
@@ -160,7 +179,14 @@ pub fn run(args: FlopsArgs) -> Result<(), CliError> {
             return Err(CliError::new(format!("{flag} is 0 but must be at least 1")));
         }
     }
+    if args.index.is_some() && args.front.is_none() {
+        return Err(CliError::new("--index applies only to --front DIR")
+            .with_hint("remove --index, or pass the search folder with --front DIR"));
+    }
     let report = match (&args.genome, args.space) {
+        _ if args.genotype.is_some() || args.genotype_file.is_some() || args.front.is_some() => {
+            resolved_report(&args)?
+        }
         (Some(path), Some(FlopsSpace::Macro)) => macro_report(&args, path)?,
         _ => micro_report(&args)?,
     };
@@ -170,7 +196,8 @@ pub fn run(args: FlopsArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn micro_report(args: &FlopsArgs) -> Result<Report, CliError> {
+/// Returns the micro scale that the size flags give.
+fn micro_scale(args: &FlopsArgs) -> Result<MicroScale, CliError> {
     let layout = if args.imagenet {
         MicroLayout::ImageNet
     } else {
@@ -186,11 +213,98 @@ fn micro_report(args: &FlopsArgs) -> Result<Report, CliError> {
         layout,
     };
     scale.validate().map_err(scale_error)?;
+    Ok(scale)
+}
+
+/// Returns the macro scale that the size flags give, rejecting the flags that only a
+/// micro network takes.
+fn macro_scale(args: &FlopsArgs) -> Result<MacroScale, CliError> {
+    let rejected = [
+        (args.layers.is_some(), "--layers"),
+        (args.auxiliary, "--auxiliary"),
+        (args.imagenet, "--imagenet"),
+    ];
+    if let Some((_, flag)) = rejected.iter().find(|(given, _)| *given) {
+        return Err(CliError::new(format!(
+            "{flag} does not apply to the macro space, which has three phases and no \
+             auxiliary head"
+        ))
+        .with_hint(format!(
+            "remove {flag}, or count a micro genome with --space micro"
+        )));
+    }
+    Ok(MacroScale {
+        channels: macro_channels(args.channels.as_ref(), &MacroScale::search().channels)?,
+        classes: args.classes.unwrap_or(10),
+        input_size: args.input.unwrap_or(32),
+    })
+}
+
+/// Counts an architecture given by a genotype or a search's front entry.
+fn resolved_report(args: &FlopsArgs) -> Result<Report, CliError> {
+    let source = ArchitectureSource {
+        arch: args.arch.clone(),
+        genome: args.genome.clone(),
+        space: args.space.map(|space| match space {
+            FlopsSpace::Micro => SpaceKind::Micro,
+            FlopsSpace::Macro => SpaceKind::Macro,
+        }),
+        genotype: args.genotype.clone(),
+        genotype_file: args.genotype_file.clone(),
+        front: args.front.clone(),
+        index: args.index,
+    };
+    let resolved = resolve(&source, &|| micro_scale(args), &|| macro_scale(args))?;
+    let counts = count_network(&resolved.network, args.convention)?;
+    let report = match resolved.space {
+        SpaceKind::Micro => {
+            let scale = micro_scale(args)?;
+            Report {
+                architecture: resolved.architecture,
+                space: "micro",
+                layout: Some(if args.imagenet { "imagenet" } else { "cifar" }),
+                convention: args.convention.name(),
+                channels: scale.initial_channels,
+                phase_channels: None,
+                layers: Some(scale.layers),
+                classes: scale.classes,
+                input: scale.input_size,
+                auxiliary: scale.auxiliary,
+                genome: resolved.genome.map(Genome::into_genes),
+                counts: counts.into(),
+                genotype: resolved.genotype.map(|genotype| genotype.to_string()),
+            }
+        }
+        SpaceKind::Macro => {
+            let scale = macro_scale(args)?;
+            Report {
+                architecture: resolved.architecture,
+                space: "macro",
+                layout: None,
+                convention: args.convention.name(),
+                channels: scale.channels[0],
+                phase_channels: Some(scale.channels),
+                layers: None,
+                classes: scale.classes,
+                input: scale.input_size,
+                auxiliary: false,
+                genome: resolved.genome.map(Genome::into_genes),
+                counts: counts.into(),
+                genotype: None,
+            }
+        }
+    };
+    Ok(report)
+}
+
+fn micro_report(args: &FlopsArgs) -> Result<Report, CliError> {
+    let scale = micro_scale(args)?;
+    let imagenet = scale.layout == MicroLayout::ImageNet;
 
     let (architecture, genotype, genome) = match (&args.arch, &args.genome) {
         (_, Some(path)) => {
             let space = MicroSpace::nsga_net(scale).map_err(scale_error)?;
-            let genome = read_genome(path, &space, false)?;
+            let genome = read_genome(path, &space, true)?;
             let genotype = space
                 .genotype(&genome)
                 .map_err(|error| genome_error(path, &space, error))?;
@@ -239,27 +353,9 @@ fn micro_report(args: &FlopsArgs) -> Result<Report, CliError> {
 }
 
 fn macro_report(args: &FlopsArgs, path: &Path) -> Result<Report, CliError> {
-    let rejected = [
-        (args.layers.is_some(), "--layers"),
-        (args.auxiliary, "--auxiliary"),
-        (args.imagenet, "--imagenet"),
-    ];
-    if let Some((_, flag)) = rejected.iter().find(|(given, _)| *given) {
-        return Err(CliError::new(format!(
-            "{flag} does not apply to the macro space, which has three phases and no \
-             auxiliary head"
-        ))
-        .with_hint(format!(
-            "remove {flag}, or count a micro genome with --space micro"
-        )));
-    }
-    let scale = MacroScale {
-        channels: macro_channels(args.channels.as_ref(), &MacroScale::search().channels)?,
-        classes: args.classes.unwrap_or(10),
-        input_size: args.input.unwrap_or(32),
-    };
+    let scale = macro_scale(args)?;
     let space = MacroSpace::nsga_net(scale.clone()).map_err(scale_error)?;
-    let genome = read_genome(path, &space, false)?;
+    let genome = read_genome(path, &space, true)?;
     let architecture = path.display().to_string();
     let network = space.decode(&genome).map_err(|error| {
         let builds = |input_size, _| {

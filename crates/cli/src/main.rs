@@ -47,6 +47,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     logging::init(cli.verbose);
     interrupt::install();
@@ -69,6 +70,21 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Restores the default action of SIGPIPE, which the Rust runtime sets to ignore. A reader
+/// that closes the pipe early, such as `rwenas export ... | head`, then ends the program
+/// quietly, as it ends other Unix tools, instead of making `println!` panic.
+#[cfg(unix)]
+fn restore_sigpipe() {
+    // SAFETY: `signal` with SIG_DFL installs no handler code. It runs first in `main`,
+    // before any thread of the program starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn restore_sigpipe() {}
 
 /// An error of a command: one line saying what failed, and an optional line saying what
 /// to do.

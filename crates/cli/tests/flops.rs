@@ -405,3 +405,83 @@ fn single_gene_is_singular() {
     let stderr = flops_error(&["--genome", &path]);
     assert!(stderr.contains("has 1 gene but"), "{stderr}");
 }
+
+#[test]
+fn genotype_counts_like_its_catalogue_name() {
+    let genotype = rwenas::space::micro::catalogue::genotype("darts_v2")
+        .unwrap()
+        .to_string();
+    let from_name = flops(&["--arch", "darts_v2"]);
+    let from_text = flops(&["--genotype", &genotype]);
+    assert_eq!(from_text["macs"], from_name["macs"]);
+    assert_eq!(from_text["params"], from_name["params"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_genome(dir.path(), "cell.txt", &genotype);
+    let from_file = flops(&["--genotype-file", &path]);
+    assert_eq!(from_file["macs"], from_name["macs"]);
+}
+
+#[test]
+fn front_entry_counts_its_genome() {
+    // A finished search folder: its settings and a front of one entry, the NSGA-Net cell.
+    let dir = tempfile::tempdir().unwrap();
+    let settings = serde_json::json!({
+        "space": "micro", "preset": "quick", "data": "/data", "seed": 0,
+        "population": 4, "generations": 1, "train_size": 100, "valid_size": 50,
+        "epochs": 1, "device": "cpu",
+    });
+    std::fs::write(dir.path().join("config.json"), settings.to_string()).unwrap();
+    let genome: Vec<i64> = vec![
+        2, 0, 0, 0, 6, 0, 0, 0, 6, 1, 3, 3, 0, 1, 4, 3, 3, 1, 3, 0, 1, 0, 3, 1, 5, 1, 0, 0, 2, 2,
+        6, 1, 2, 2, 1, 1, 6, 1, 5, 1,
+    ];
+    let entry = serde_json::json!({
+        "genome": genome, "estimator": "rwe", "objective": 0.6, "rwe_error": 0.6,
+        "flops": 1, "params": 1, "architecture": "nsganet", "feature_seconds": 0.0,
+        "classifier_seconds": 0.0,
+    });
+    std::fs::write(
+        dir.path().join("front.json"),
+        serde_json::json!([entry]).to_string(),
+    )
+    .unwrap();
+
+    let folder = dir.path().to_str().unwrap();
+    let from_front = flops(&["--front", folder, "--index", "1"]);
+    let from_name = flops(&["--arch", "nsganet"]);
+    assert_eq!(from_front["macs"], from_name["macs"]);
+    assert_eq!(from_front["params"], from_name["params"]);
+    assert_eq!(from_front["genome"], serde_json::json!(genome));
+
+    let stderr = flops_error(&["--front", folder, "--index", "2"]);
+    assert!(stderr.contains("--index 2 is out of range"), "{stderr}");
+}
+
+#[test]
+fn index_without_front_is_rejected() {
+    let stderr = flops_error(&["--arch", "darts_v2", "--index", "1"]);
+    assert!(
+        stderr.contains("--index applies only to --front"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn closed_stdout_ends_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rwenas"))
+        .args(["export", "--arch", "darts_v2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the rwenas binary runs");
+    // The document is about 300 KB, more than a pipe buffers, so the program writes to a
+    // closed pipe whether it started writing before the close or not.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(output.status.code(), Some(101), "{stderr}");
+}
