@@ -431,6 +431,17 @@ const FRONT_HINT: &str = "pass the --out folder of a `rwenas search` to --front"
 /// Reads the settings of the search in `dir`, naming the kind of folder when `dir`
 /// contains no search.
 pub fn read_search_settings(dir: &Path) -> Result<SearchSettings, CliError> {
+    if dir.is_file() {
+        let folder = dir.parent().unwrap_or(Path::new("."));
+        return Err(CliError::new(format!(
+            "--front {} is a file, but --front takes the search's folder",
+            dir.display()
+        ))
+        .with_hint(format!(
+            "pass the folder that contains it: --front {}",
+            folder.display()
+        )));
+    }
     if !dir.is_dir() {
         return Err(
             CliError::new(format!("search folder {} not found", dir.display()))
@@ -477,11 +488,16 @@ fn front_entry(dir: &Path, index: usize) -> Result<(SpaceKind, Genome, String), 
             "{} has no front.json: the search has not finished",
             dir.display()
         ))
-        .with_hint(format!(
-            "finish it with `rwenas search --resume {}`, or pass a genome from {} with --genome",
-            dir.display(),
-            dir.join("fronts").display()
-        )));
+        .with_hint(if dir.join("fronts").is_dir() {
+            format!(
+                "finish it with `rwenas search --resume {}`, or pass a genome from {} with \
+                 --genome",
+                dir.display(),
+                dir.join("fronts").display()
+            )
+        } else {
+            format!("finish it with `rwenas search --resume {}`", dir.display())
+        }));
     }
     let front: Vec<EvaluationRecord> = folder.read_json("front.json")?;
     if index == 0 || index > front.len() {

@@ -220,8 +220,8 @@ pub fn run(args: CorrelateArgs) -> Result<(), CliError> {
         "correlation.svg",
         &correlation_svg(&records, &report),
     )?;
-    println!("{}", table(&report));
-    println!(
+    crate::outln!("{}", table(&report))?;
+    crate::outln!(
         "{} architectures, ground truth {:.1} s per architecture; {:.0} s of scoring in all \
          ({:.0} s in this run); results in {}",
         report.samples,
@@ -229,7 +229,7 @@ pub fn run(args: CorrelateArgs) -> Result<(), CliError> {
         report.total_seconds,
         start.elapsed().as_secs_f64(),
         args.out.display()
-    );
+    )?;
     Ok(())
 }
 

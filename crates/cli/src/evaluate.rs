@@ -252,9 +252,9 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
         seed,
     };
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        crate::outln!("{}", serde_json::to_string(&report)?)?;
     } else {
-        println!(
+        crate::outln!(
             "{}: RWE error {:.4} (features {:.1} s, classifiers {:.1} s), {:.2}M MACs, {} \
              parameters",
             report.architecture,
@@ -263,7 +263,7 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
             report.classifier_seconds,
             report.macs as f64 / 1e6,
             report.params
-        );
+        )?;
     }
     Ok(())
 }
@@ -453,9 +453,9 @@ fn evaluate_weights(args: &EvaluateArgs, weights: &Path) -> Result<(), CliError>
         params: counts.params + counts.auxiliary_params,
     };
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        crate::outln!("{}", serde_json::to_string(&report)?)?;
     } else {
-        println!(
+        crate::outln!(
             "{}: test error {:.4} on {} ({:.1} s), {:.2}M MACs, {} parameters",
             report.architecture,
             report.test_error,
@@ -463,7 +463,7 @@ fn evaluate_weights(args: &EvaluateArgs, weights: &Path) -> Result<(), CliError>
             report.test_seconds,
             report.macs as f64 / 1e6,
             report.params
-        );
+        )?;
     }
     Ok(())
 }

@@ -112,7 +112,7 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
             write_file(path, &contents, args.force)?;
             info!(architecture = %exported.architecture, out = %path.display(), "exported");
         }
-        None => print!("{contents}"),
+        None => crate::out!("{contents}")?,
     }
     Ok(())
 }

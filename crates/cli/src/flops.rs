@@ -44,7 +44,8 @@ pub struct FlopsArgs {
     #[arg(long, value_name = "FILE")]
     genotype_file: Option<PathBuf>,
     /// Search output folder; the entry --index of its front.json is counted, in the space
-    /// of its config.json.
+    /// of its config.json, at the scale of the size flags. A micro search scores at 10
+    /// channels and 5 cells, so `--channels 10 --layers 5` gives the MACs in front.json.
     #[arg(long, value_name = "DIR", requires = "index")]
     front: Option<PathBuf>,
     /// Entry of the front, from 1.
@@ -192,7 +193,7 @@ pub fn run(args: FlopsArgs) -> Result<(), CliError> {
     };
     let json = serde_json::to_string(&report)
         .map_err(|error| CliError::new(format!("cannot write the report as JSON: {error}")))?;
-    println!("{json}");
+    crate::outln!("{json}")?;
     Ok(())
 }
 

@@ -1,5 +1,26 @@
 //! The `rwenas` command-line program.
 
+/// Writes to stdout like `print!`, as an expression of type `Result<(), CliError>`: a
+/// failed write (a full disk, a closed file) becomes an error instead of a panic.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        write!(stdout, $($arg)*)
+            .and_then(|()| stdout.flush())
+            .map_err(|error| $crate::CliError::new(format!("cannot write to stdout: {error}")))
+    }};
+}
+
+/// Writes a line to stdout like `println!`, as [`out!`] does.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        $crate::out!("{}\n", format_args!($($arg)*))
+    }};
+}
+
 mod architecture;
 mod correlate;
 mod device;
@@ -73,7 +94,7 @@ fn main() -> ExitCode {
 
 /// Restores the default action of SIGPIPE, which the Rust runtime sets to ignore. A reader
 /// that closes the pipe early, such as `rwenas export ... | head`, then ends the program
-/// quietly, as it ends other Unix tools, instead of making `println!` panic.
+/// quietly, as it ends other Unix tools, instead of failing with an error.
 #[cfg(unix)]
 fn restore_sigpipe() {
     // SAFETY: `signal` with SIG_DFL installs no handler code. It runs first in `main`,

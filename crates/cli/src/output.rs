@@ -61,6 +61,13 @@ impl OutputFolder {
     /// A folder with a search is named as one, with the command that continues it.
     pub fn check_free(path: &Path) -> Result<(), CliError> {
         if !path.exists() {
+            if path.symlink_metadata().is_ok() {
+                return Err(CliError::new(format!(
+                    "--out {} is a symbolic link to a missing target",
+                    path.display()
+                ))
+                .with_hint("create the link's target folder, or choose another --out"));
+            }
             return Ok(());
         }
         if !path.is_dir() {
@@ -114,6 +121,17 @@ impl OutputFolder {
     ///
     /// When the folder does not contain a search configuration.
     pub fn open(path: &Path) -> Result<Self, CliError> {
+        if path.is_file() {
+            let folder = path.parent().unwrap_or(Path::new("."));
+            return Err(CliError::new(format!(
+                "{} is a file, but a search's folder is expected",
+                path.display()
+            ))
+            .with_hint(format!(
+                "pass the folder that contains it: {}",
+                folder.display()
+            )));
+        }
         if !path.is_dir() {
             return Err(
                 CliError::new(format!("folder {} does not exist", path.display()))

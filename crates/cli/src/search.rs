@@ -223,34 +223,105 @@ pub struct SearchSettings {
     pub data_identity: Option<DataIdentity>,
 }
 
-/// Identity of a search's data: the number of training images and a hash of the labels of
-/// the train and validation splits. Both are the same whether CIFAR-10 is read from the
-/// binary batches or from decoded image files, whose pixels may differ slightly.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Identity of a search's data: the number of training images and the mean pixel value
+/// of sample images of its splits. Reading CIFAR-10 from the binary batches or from image
+/// files gives the same identity, up to [`DataIdentity::TOLERANCE`], because the splits
+/// select the same images per class and decoded JPEG pixels differ by a few levels at most.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DataIdentity {
     /// Images in the training set that the splits are drawn from.
     pub training_images: usize,
-    /// FNV-1a hash of the train split's labels followed by the validation split's, in
-    /// split order, as 16 hexadecimal digits.
-    pub split_labels: String,
+    /// Mean pixel value, from 0 to 255 and rounded to 0.1, of up to 32 train-split images
+    /// and then up to 16 validation-split images. Each split's sample takes the first image
+    /// of every class in turn, then the second, and so on, so the order of the classes in
+    /// the files does not matter. Empty in identities of earlier versions, which cannot be
+    /// checked.
+    #[serde(default)]
+    pub sample_means: Vec<f32>,
 }
 
 impl DataIdentity {
+    /// Largest difference of a sample image's mean pixel value between two readings of
+    /// the same data.
+    pub const TOLERANCE: f32 = 2.0;
+
     /// Computes the identity of loaded data.
     pub fn of(data: &RweData) -> Self {
-        const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-        const PRIME: u64 = 0x0000_0100_0000_01b3;
-        let mut hash = OFFSET;
-        for label in data.train_labels.iter().chain(&data.valid_labels) {
-            for byte in label.to_le_bytes() {
-                hash = (hash ^ u64::from(byte)).wrapping_mul(PRIME);
-            }
-        }
+        let dataset = &data.dataset;
+        let mean = |index: usize| -> f32 {
+            let image = dataset.image(index).unwrap_or_default();
+            let sum: u64 = image.iter().map(|&value| u64::from(value)).sum();
+            let mean = sum as f64 / image.len().max(1) as f64;
+            ((mean * 10.0).round() / 10.0) as f32
+        };
+        let mut sample_means: Vec<f32> = class_rounds(&data.split.train, &dataset.labels, 32)
+            .into_iter()
+            .map(mean)
+            .collect();
+        sample_means.extend(
+            class_rounds(&data.split.valid, &dataset.labels, 16)
+                .into_iter()
+                .map(mean),
+        );
         DataIdentity {
-            training_images: data.dataset.len(),
-            split_labels: format!("{hash:016x}"),
+            training_images: dataset.len(),
+            sample_means,
         }
     }
+
+    /// Describes how `self`, the identity of the data given now, differs from `saved`, or
+    /// returns `None` when they match.
+    pub fn difference(&self, saved: &DataIdentity) -> Option<String> {
+        if self.training_images != saved.training_images {
+            return Some(format!(
+                "its training set has {} images where the search read {}",
+                self.training_images, saved.training_images
+            ));
+        }
+        if self.sample_means.len() != saved.sample_means.len() {
+            return Some(format!(
+                "its splits give {} sample images where the search's gave {}",
+                self.sample_means.len(),
+                saved.sample_means.len()
+            ));
+        }
+        let (index, (now, before)) = self
+            .sample_means
+            .iter()
+            .zip(&saved.sample_means)
+            .enumerate()
+            .find(|(_, (now, before))| (*now - *before).abs() > Self::TOLERANCE)?;
+        Some(format!(
+            "sample image {} of its splits has a mean pixel value of {now:.1} where the \
+             search's had {before:.1}",
+            index + 1
+        ))
+    }
+}
+
+/// Returns up to `count` of `indices`: the first of every class in turn (classes by
+/// `labels`), then the second, and so on.
+fn class_rounds(indices: &[usize], labels: &[u16], count: usize) -> Vec<usize> {
+    let mut classes: std::collections::BTreeMap<u16, Vec<usize>> = Default::default();
+    for &index in indices {
+        classes.entry(labels[index]).or_default().push(index);
+    }
+    let mut chosen = Vec::with_capacity(count);
+    for round in 0.. {
+        let before = chosen.len();
+        for members in classes.values() {
+            if chosen.len() == count {
+                return chosen;
+            }
+            if let Some(&index) = members.get(round) {
+                chosen.push(index);
+            }
+        }
+        if chosen.len() == before {
+            break;
+        }
+    }
+    chosen
 }
 
 fn default_estimator() -> String {
@@ -476,25 +547,25 @@ fn resume(dir: &Path, data: Option<&Path>) -> Result<(), CliError> {
         })?;
     let identity = DataIdentity::of(&data);
     match &settings.data_identity {
-        Some(saved) if *saved != identity => {
-            return Err(CliError::new(format!(
-                "the data at {} is not the data the search started with: its training set \
-                 has {} images and its splits' labels hash to {}, where the search saved {} \
-                 images and {}",
-                settings.data.display(),
-                identity.training_images,
-                identity.split_labels,
-                saved.training_images,
-                saved.split_labels
-            ))
-            .with_hint(format!(
-                "pass the data set the search read with --data; the saved path is {}",
-                saved_data.display()
-            )));
+        Some(saved) if !saved.sample_means.is_empty() => {
+            if let Some(difference) = identity.difference(saved) {
+                return Err(CliError::new(format!(
+                    "the data at {} is not the data the search started with: {difference}",
+                    settings.data.display()
+                ))
+                .with_hint(format!(
+                    "pass the data set the search read with --data; the saved path is {}",
+                    saved_data.display()
+                )));
+            }
         }
-        Some(_) => {}
-        None => {
-            // A configuration of an older version: the check starts with this resume.
+        _ => {
+            eprintln!(
+                "{} was written by an older version that records no identity of the data, so \
+                 the data at {} cannot be checked against it; recording that data's identity",
+                dir.join("config.json").display(),
+                settings.data.display()
+            );
             settings.data_identity = Some(identity);
             folder.write_json("config.json", &settings)?;
         }
@@ -807,7 +878,7 @@ pub fn run_generations(
         start.elapsed().as_secs_f64(),
         folder.path().display()
     );
-    print!("{}", output::front_table(&front, &label));
+    crate::out!("{}", output::front_table(&front, &label))?;
     Ok(())
 }
 

@@ -523,13 +523,13 @@ fn train(
         out = %dir.display(),
         "training finished"
     );
-    println!(
+    crate::outln!(
         "{}: test error {test_error:.4} after {} on {}; model in {}",
         run.architecture,
         counted(epochs, "epoch", "epochs"),
         counted(run.train_size, "training image", "training images"),
         model.display()
-    );
+    )?;
     Ok(())
 }
 
@@ -696,7 +696,8 @@ fn load_full_size(path: &Path) -> Result<FullSizeSets, CliError> {
             path.display()
         ))
         .with_hint(
-            "--imagenet reads a folder with train/<class>/ and test/<class>/ images, or a              .tar.gz of one",
+            "--imagenet reads a folder with train/<class>/ and test/<class>/ images, or a \
+             .tar.gz of one",
         )
     })
 }

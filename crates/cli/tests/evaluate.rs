@@ -210,3 +210,22 @@ fn weights_with_missing_recorded_data_named() {
         "{stderr}"
     );
 }
+
+#[test]
+fn front_file_names_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("front.json");
+    std::fs::write(&file, "[]").unwrap();
+    let stderr = failing(&[
+        "evaluate",
+        "--front",
+        file.to_str().unwrap(),
+        "--index",
+        "1",
+    ]);
+    assert!(stderr.contains("is a file"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--front {}", dir.path().display())),
+        "{stderr}"
+    );
+}

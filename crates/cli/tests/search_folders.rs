@@ -118,6 +118,41 @@ fn resume_rejects_other_data() {
 }
 
 #[test]
+fn resume_accepts_same_images_as_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("search");
+    tiny_search(&out);
+
+    // The training batch as PNG files, one folder per class: the same images, sorted by
+    // class instead of interleaved as in the batch.
+    let batches = cifar_batches();
+    let names = std::fs::read_to_string(batches.join("batches.meta.txt")).unwrap();
+    let names: Vec<&str> = names.lines().filter(|name| !name.is_empty()).collect();
+    let files = dir.path().join("files");
+    let records = std::fs::read(batches.join("data_batch_1.bin")).unwrap();
+    let tests = std::fs::read(batches.join("test_batch.bin")).unwrap();
+    for (split, bytes, count) in [("train", &records, usize::MAX), ("test", &tests, 100)] {
+        for (index, record) in bytes.chunks_exact(1 + 3072).take(count).enumerate() {
+            let class = names[usize::from(record[0])];
+            let folder = files.join(split).join(class);
+            std::fs::create_dir_all(&folder).unwrap();
+            let pixels = &record[1..];
+            let image = image::RgbImage::from_fn(32, 32, |x, y| {
+                let at = (y * 32 + x) as usize;
+                image::Rgb([pixels[at], pixels[1024 + at], pixels[2048 + at]])
+            });
+            image.save(folder.join(format!("{index:05}.png"))).unwrap();
+        }
+    }
+
+    let mut resume = rwenas(&["search", "--resume"]);
+    resume.arg(&out).arg("--data").arg(&files);
+    run(&mut resume);
+    let saved = read_json(&out.join("config.json"));
+    assert_eq!(saved["data"], files.to_str().unwrap());
+}
+
+#[test]
 fn config_json_of_a_search_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("first");
@@ -211,6 +246,62 @@ fn damaged_checkpoint_hint_names_the_file() {
     let stderr = failing_resume(&out, &[]);
     assert!(
         stderr.contains(&format!("remove {}", out.join("checkpoint.json").display())),
+        "stderr: {stderr}"
+    );
+}
+
+#[test]
+fn config_without_identity_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("search");
+    tiny_search(&out);
+    let mut config = read_json(&out.join("config.json"));
+    config.as_object_mut().unwrap().remove("data_identity");
+    std::fs::write(out.join("config.json"), config.to_string()).unwrap();
+
+    let mut resume = rwenas(&["search", "--resume"]);
+    resume.arg(&out);
+    let output = run(&mut resume);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot be checked"), "stderr: {stderr}");
+    let saved = read_json(&out.join("config.json"));
+    assert_eq!(
+        saved["data_identity"]["sample_means"]
+            .as_array()
+            .unwrap()
+            .len(),
+        48
+    );
+}
+
+#[test]
+fn resume_of_a_file_names_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.json");
+    std::fs::write(&file, "{}").unwrap();
+    let stderr = failing_resume(&file, &[]);
+    assert!(stderr.contains("is a file"), "stderr: {stderr}");
+    assert!(
+        stderr.contains(&format!("contains it: {}", dir.path().display())),
+        "stderr: {stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn dangling_link_as_output_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(dir.path().join("missing"), &link).unwrap();
+    let stderr = failing(&[
+        "search",
+        "--data",
+        cifar_batches().to_str().unwrap(),
+        "--out",
+        link.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr.contains("symbolic link to a missing target"),
         "stderr: {stderr}"
     );
 }
