@@ -23,7 +23,7 @@ use crate::architecture::{
 };
 use crate::estimators::counted;
 use crate::flops::scale_error;
-use crate::search::{SearchSettings, SpaceKind, load_data, load_sets};
+use crate::search::{DataIdentity, SearchSettings, SpaceKind, load_data, load_sets};
 
 /// Arguments of `rwenas evaluate`.
 #[derive(Debug, Args)]
@@ -229,6 +229,18 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
         );
     }
     let data = load_data(&settings.data, settings.train_size, settings.valid_size)?;
+    if let Some(search) = &search
+        && let Some(saved) = &search.data_identity
+        && !saved.sample_means.is_empty()
+        && (search.train_size, search.valid_size) == (settings.train_size, settings.valid_size)
+        && let Some(difference) = DataIdentity::of(&data).difference(saved)
+    {
+        warn!(
+            data = %settings.data.display(),
+            "the data is not the data the search read ({difference}), so the RWE error can \
+             differ from the front's"
+        );
+    }
     let device = crate::device::parse(&args.device)?;
     let mut config = RweConfig::default();
     config.ensemble.epochs = settings.epochs;

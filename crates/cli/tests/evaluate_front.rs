@@ -73,3 +73,26 @@ fn front_entry_reproduces_search_score() {
     );
     assert!(!stderr.contains("missing field"), "{stderr}");
 }
+
+#[test]
+fn other_data_is_reported() {
+    let temporary = tempfile::tempdir().unwrap();
+    let search = temporary.path().join("search");
+    run(&mut small_search(&search, "4"));
+
+    let other = common::rotated_batches(temporary.path());
+
+    let mut command = rwenas(&["evaluate", "--json", "--front"]);
+    command.arg(&search).args(["--index", "1"]);
+    let output = run(&mut command);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("not the data"), "{stderr}");
+
+    command.arg("--data").arg(&other);
+    let output = run(&mut command);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the data is not the data the search read"),
+        "{stderr}"
+    );
+}

@@ -97,17 +97,7 @@ fn resume_rejects_other_data() {
         "{saved}"
     );
 
-    // The same images with the first record moved to the end: as many images, another
-    // order, so other images fall into the splits.
-    let batches = cifar_batches();
-    let other = dir.path().join("other");
-    std::fs::create_dir(&other).unwrap();
-    for name in ["batches.meta.txt", "test_batch.bin"] {
-        std::fs::copy(batches.join(name), other.join(name)).unwrap();
-    }
-    let mut records = std::fs::read(batches.join("data_batch_1.bin")).unwrap();
-    records.rotate_left(1 + 32 * 32 * 3);
-    std::fs::write(other.join("data_batch_1.bin"), records).unwrap();
+    let other = common::rotated_batches(dir.path());
 
     let stderr = failing_resume(&out, &["--data", other.to_str().unwrap()]);
     assert!(

@@ -89,3 +89,18 @@ pub fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).expect("file exists");
     serde_json::from_str(&text).expect("valid JSON")
 }
+
+/// Writes into `dir/other` the CIFAR-10 batches with the first training record moved to
+/// the end: as many images in another order, so other images fall into the splits.
+pub fn rotated_batches(dir: &Path) -> PathBuf {
+    let batches = cifar_batches();
+    let other = dir.join("other");
+    std::fs::create_dir(&other).unwrap();
+    for name in ["batches.meta.txt", "test_batch.bin"] {
+        std::fs::copy(batches.join(name), other.join(name)).unwrap();
+    }
+    let mut records = std::fs::read(batches.join("data_batch_1.bin")).unwrap();
+    records.rotate_left(1 + 32 * 32 * 3);
+    std::fs::write(other.join("data_batch_1.bin"), records).unwrap();
+    other
+}
