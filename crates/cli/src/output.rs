@@ -18,14 +18,24 @@ const SEARCH_FILES: [&str; 4] = [
     "front.json",
 ];
 
-/// Returns whether the JSON file at `path` contains a search's settings: an object with the
-/// search-only keys `population` and `generations`.
+/// Returns whether the JSON file at `path` contains a search's settings.
 fn is_search_config(path: &Path) -> bool {
-    let Ok(text) = fs::read_to_string(path) else {
-        return false;
-    };
-    serde_json::from_str::<serde_json::Value>(&text)
-        .is_ok_and(|value| value.get("population").is_some() && value.get("generations").is_some())
+    has_search_keys(path) == Some(true)
+}
+
+/// Returns whether the JSON file at `path` is an object without the search-only keys: the
+/// settings of another command. A file that cannot be read or parsed is neither kind.
+fn is_other_config(path: &Path) -> bool {
+    has_search_keys(path) == Some(false)
+}
+
+/// Returns whether the JSON object at `path` has the search-only keys `population` and
+/// `generations`, or `None` when the file is missing, unreadable or not an object.
+fn has_search_keys(path: &Path) -> Option<bool> {
+    let text = fs::read_to_string(path).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let object = value.as_object()?;
+    Some(object.contains_key("population") && object.contains_key("generations"))
 }
 
 /// The folder a search writes its results to.
@@ -139,7 +149,7 @@ impl OutputFolder {
             );
         }
         let config = path.join("config.json");
-        if config.is_file() && !is_search_config(&config) {
+        if is_other_config(&config) {
             return Err(CliError::new(format!(
                 "{} does not contain a search: its config.json belongs to another command, \
                  such as `rwenas train`",

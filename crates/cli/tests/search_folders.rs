@@ -295,3 +295,12 @@ fn dangling_link_as_output_is_named() {
         "stderr: {stderr}"
     );
 }
+
+#[test]
+fn damaged_config_is_not_called_another_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), "{").unwrap();
+    let stderr = failing_resume(dir.path(), &[]);
+    assert!(stderr.contains("invalid"), "stderr: {stderr}");
+    assert!(!stderr.contains("another command"), "stderr: {stderr}");
+}
